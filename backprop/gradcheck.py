@@ -1,0 +1,76 @@
+"""Numerical gradients by central differences, and how to compare them.
+
+The central difference
+
+    df/dx_i ~ (f(x + h e_i) - f(x - h e_i)) / (2h)          (eq-central-diff)
+
+has truncation error O(h^2) (the forward difference (f(x + h e_i) - f(x)) / h has O(h)),
+and round-off error about eps * |f| / h, so h = 1e-6 is a good choice in float64. It
+costs two evaluations of f per entry of x: fine for checking, hopeless for training.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+
+def numerical_gradient(f, x: np.ndarray, h: float = 1e-6) -> np.ndarray:
+    """Central-difference gradient of the scalar function ``f()`` w.r.t. the array ``x``.
+
+    ``f`` takes no arguments and reads ``x``, which is perturbed in place, one entry at
+    a time, and restored exactly afterwards (also if ``f`` raises). Returns a float64
+    array of ``x``'s shape (eq-central-diff).
+    """
+    if not isinstance(x, np.ndarray) or x.dtype.kind != "f":
+        raise TypeError(f"x must be a floating NumPy array (perturbed in place); got {type(x).__name__}"
+                        + (f" of dtype {x.dtype}" if isinstance(x, np.ndarray) else ""))
+    if not h > 0:
+        raise ValueError(f"step h must be positive; got {h}")
+    grad = np.zeros(x.shape, dtype=np.float64)
+    flat = x.reshape(-1)  # a view: writing to it writes to x
+    if not np.shares_memory(flat, x):
+        raise ValueError("x must be contiguous so it can be perturbed in place")
+    for i in range(flat.size):
+        old = flat[i]
+        try:
+            flat[i] = old + h
+            f_plus = float(f())
+            flat[i] = old - h
+            f_minus = float(f())
+        finally:
+            flat[i] = old
+        grad.reshape(-1)[i] = (f_plus - f_minus) / (2 * h)
+    return grad
+
+
+def relative_error(a, b, floor: float = 1e-12) -> float:
+    """Relative error between two arrays (eq-rel-error):
+
+        ||a - b||_2 / max(||a||_2 + ||b||_2, floor)
+
+    It is 0 for equal arrays, at most 1, scale-free, and symmetric in a and b. The
+    floor only matters when both gradients are (nearly) zero, where any relative
+    measure is meaningless; then it reports the absolute difference over ``floor``.
+    """
+    a = np.asarray(a, dtype=np.float64)
+    b = np.asarray(b, dtype=np.float64)
+    if a.shape != b.shape:
+        raise ValueError(f"a and b must have the same shape; got {a.shape} and {b.shape}")
+    denom = max(np.linalg.norm(a) + np.linalg.norm(b), floor)
+    return float(np.linalg.norm(a - b) / denom)
+
+
+def check_gradients(net, X, Y, h: float = 1e-6) -> dict[str, float]:
+    """Compare backprop's gradients of ``net`` with central differences.
+
+    Returns ``{"W1": err, "b1": err, ...}``: for each parameter array, the relative
+    error (eq-rel-error) between the analytic and the numerical gradient. Parameters
+    are left exactly as they were.
+    """
+    _, grads = net.loss_and_grads(X, Y)
+    grads = [g.copy() for g in grads]
+    report = {}
+    for name, p, g in zip(net.param_names, net.params, grads):
+        num = numerical_gradient(lambda: net.loss(X, Y), p, h)
+        report[name] = relative_error(g, num)
+    return report

@@ -1,0 +1,129 @@
+"""Loss functions. Each returns ``(value, gradient)``.
+
+All losses are means over the batch of N samples (rows); a sample's loss is summed
+over its outputs. The gradient is taken with respect to the loss's first argument and
+has its shape, so it already contains the factor 1/N.
+
+================================  ================================  =====================
+function                          value E                           gradient
+================================  ================================  =====================
+``mse(y_hat, y)``                 1/(2N) sum (y - y_hat)^2          (y_hat - y) / N
+``binary_cross_entropy(p, y)``    -1/N sum y log p + (1-y) log(1-p) (p - y)/(p(1-p)) / N
+``bce_with_logits(z, y)``         the same with p = sigmoid(z)      (sigmoid(z) - y) / N
+``softmax_cross_entropy(z, y)``   -1/N sum y log softmax(z)         (softmax(z) - y) / N
+================================  ================================  =====================
+
+The book derives each gradient with SymPy (eq-mse, eq-bce, eq-softmax-ce).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._validate import as_float_array, check_labels, check_same_shape
+from .activations import sigmoid
+
+
+def _prepare(pred, target, pred_name, target_name):
+    pred_arr = np.asarray(pred)
+    dtype = pred_arr.dtype if pred_arr.dtype in (np.float32, np.float64) else np.float64
+    pred_arr = as_float_array(pred, pred_name, ndim=2, dtype=dtype)
+    target_arr = as_float_array(target, target_name, ndim=2, dtype=dtype)
+    check_same_shape(pred_arr, target_arr, pred_name, target_name)
+    if pred_arr.shape[0] == 0:
+        raise ValueError(f"{pred_name} must hold at least one sample; got shape {pred_arr.shape}")
+    return pred_arr, target_arr
+
+
+def _check_unit_interval(arr, name):
+    if np.any((arr < 0) | (arr > 1)):
+        raise ValueError(
+            f"{name} must lie in [0, 1]; got values from {arr.min()} to {arr.max()}"
+        )
+
+
+def mse(y_hat, y):
+    """Mean squared error E = 1/(2N) sum_n ||y_n - y_hat_n||^2 (eq-mse), as in the seed.
+
+    y_hat, y: (N, K). Returns (E, dE/dy_hat) with dE/dy_hat = (y_hat - y) / N.
+    """
+    y_hat, y = _prepare(y_hat, y, "y_hat", "y")
+    n = y_hat.shape[0]
+    diff = y_hat - y
+    return float(np.sum(diff * diff) / (2 * n)), diff / n
+
+
+def binary_cross_entropy(p, y):
+    """Binary cross-entropy from probabilities p in [0, 1] (eq-bce).
+
+    E = -1/N sum_{n,k} [y log p + (1 - y) log(1 - p)];  dE/dp = (p - y) / (p (1 - p)) / N.
+    p, y: (N, K) with y in [0, 1]. A probability of exactly 0 or 1 on the wrong side
+    gives an infinite loss, as the formula says; use :func:`bce_with_logits` when you
+    have the logits z (p = sigmoid(z)), which never does.
+    """
+    p, y = _prepare(p, y, "p", "y")
+    _check_unit_interval(p, "p")
+    _check_unit_interval(y, "y")
+    n = p.shape[0]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        terms = np.where(y > 0, y * np.log(p), 0) + np.where(y < 1, (1 - y) * np.log1p(-p), 0)
+        grad = (p - y) / (p * (1 - p)) / n
+    return float(-np.sum(terms) / n), grad
+
+
+def bce_with_logits(z, y):
+    """Binary cross-entropy of p = sigmoid(z), computed stably from the logits z.
+
+    Per element, -[y log s + (1 - y) log(1 - s)] = max(z, 0) - z y + log(1 + exp(-|z|)),
+    which is finite for every finite z. Gradient: (sigmoid(z) - y) / N (eq-delta-bce).
+    """
+    z, y = _prepare(z, y, "z", "y")
+    _check_unit_interval(y, "y")
+    n = z.shape[0]
+    per_element = np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))
+    return float(np.sum(per_element) / n), (sigmoid(z) - y) / n
+
+
+def log_softmax(z):
+    """log softmax(z) row by row, via log-sum-exp: z - max - log sum exp(z - max)."""
+    z = np.asarray(z)
+    shifted = z - z.max(axis=-1, keepdims=True)
+    return shifted - np.log(np.sum(np.exp(shifted), axis=-1, keepdims=True))
+
+
+def softmax_cross_entropy(z, y):
+    """Softmax cross-entropy from logits z (N, K) (eq-softmax-ce).
+
+    y is either integer class labels of shape (N,) or target probabilities of shape
+    (N, K) (one-hot rows, say). E = -1/N sum_n sum_k y_nk log softmax(z_n)_k, computed
+    with log-sum-exp so logits of 1e4 give a finite value. Gradient: (softmax(z) - y)/N
+    (eq-delta-ce).
+    """
+    z_arr = np.asarray(z)
+    dtype = z_arr.dtype if z_arr.dtype in (np.float32, np.float64) else np.float64
+    z_arr = as_float_array(z, "z", ndim=2, dtype=dtype)
+    n, k = z_arr.shape
+    if n == 0:
+        raise ValueError(f"z must hold at least one sample; got shape {z_arr.shape}")
+    y = np.asarray(y)
+    if y.ndim == 1:
+        labels = check_labels(y, k, "y")
+        if labels.shape[0] != n:
+            raise ValueError(f"y has {labels.shape[0]} labels but z has {n} rows")
+        target = np.zeros_like(z_arr)
+        target[np.arange(n), labels] = 1
+    else:
+        z_arr, target = _prepare(z_arr, y, "z", "y")
+        _check_unit_interval(target, "y")
+        if not np.allclose(target.sum(axis=1), 1, atol=1e-6 if dtype == np.float64 else 1e-4):
+            raise ValueError("each row of y must sum to 1 (a probability distribution over classes)")
+    logp = log_softmax(z_arr)
+    value = float(-np.sum(target * logp) / n)
+    return value, (np.exp(logp) - target) / n
+
+
+LOSSES = {
+    "mse": mse,
+    "bce": binary_cross_entropy,
+    "cross_entropy": softmax_cross_entropy,
+}
