@@ -1,0 +1,90 @@
+"""Reading the book's sources: which files the toc lists, their display equations and
+the `# checks:` lines of their code cells. Used by tests/test_book.py and conftest.py."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+
+#: a display equation: $$ ... $$ optionally followed by a label (eq-name) on the same line
+DISPLAY_EQ = re.compile(r"^\$\$(.*?)^\$\$[ \t]*(?:\((?P<label>[^)\s]+)\))?[ \t]*$", re.S | re.M)
+CODE_CELL = re.compile(r"^```\{code-cell\}[^\n]*\n(?P<body>.*?)^```[ \t]*$", re.S | re.M)
+CHECKS_LINE = re.compile(r"^\s*#\s*checks:\s*(?P<labels>.+)$", re.M)
+
+
+def toc_files(root: Path = ROOT) -> list[Path]:
+    """Every source file listed in _toc.yml (root first), as paths that exist."""
+    toc = yaml.safe_load((root / "_toc.yml").read_text())
+    names = [toc["root"]]
+
+    def walk(entries):
+        for entry in entries or []:
+            if "file" in entry:
+                names.append(entry["file"])
+            walk(entry.get("sections"))
+            walk(entry.get("chapters"))
+
+    for part in toc.get("parts", []):
+        walk(part.get("chapters"))
+    walk(toc.get("chapters"))
+    paths = []
+    for name in names:
+        candidates = [root / name, root / f"{name}.md", root / f"{name}.ipynb"]
+        found = next((p for p in candidates if p.is_file()), None)
+        if found is None:
+            raise FileNotFoundError(f"_toc.yml lists {name!r}, which does not exist")
+        paths.append(found)
+    return paths
+
+
+def notebook_files(root: Path = ROOT) -> list[Path]:
+    """The toc's MyST notebooks (files with a jupytext header and code cells)."""
+    return [p for p in toc_files(root) if "```{code-cell}" in p.read_text()]
+
+
+def equations(text: str) -> list[tuple[str | None, str]]:
+    """(label or None, body) for each $$ display equation in ``text``."""
+    return [(m.group("label"), m.group(1)) for m in DISPLAY_EQ.finditer(text)]
+
+
+def checked_labels(text: str) -> dict[str, list[str]]:
+    """label -> bodies of the code cells whose `# checks:` lines name it."""
+    found: dict[str, list[str]] = {}
+    for cell in CODE_CELL.finditer(text):
+        body = cell.group("body")
+        for line in CHECKS_LINE.finditer(body):
+            for label in re.split(r"[,\s]+", line.group("labels").strip()):
+                if label:
+                    found.setdefault(label, []).append(body)
+    return found
+
+
+def equation_report(texts: dict[str, str]) -> dict[str, list[str]]:
+    """Problems with the book's equations, by kind; empty lists mean all is well.
+
+    - ``unlabelled``: display equations without a label;
+    - ``unchecked``: labels named by no `# checks:` line of any code cell in the book;
+    - ``unknown``: labels named on a `# checks:` line that no equation defines;
+    - ``no_assert``: labels whose check cells contain no assert;
+    - ``duplicate``: labels defined twice.
+    """
+    labels, checks = [], {}
+    report = {"unlabelled": [], "unchecked": [], "unknown": [], "no_assert": [], "duplicate": []}
+    for name, text in texts.items():
+        for label, body in equations(text):
+            if label is None:
+                report["unlabelled"].append(f"{name}: $${body.strip()[:60]}...$$")
+            else:
+                labels.append(label)
+        for label, bodies in checked_labels(text).items():
+            checks.setdefault(label, []).extend(bodies)
+    report["duplicate"] = sorted({l for l in labels if labels.count(l) > 1})
+    report["unchecked"] = sorted(l for l in set(labels) if l not in checks)
+    report["unknown"] = sorted(l for l in checks if l not in set(labels))
+    report["no_assert"] = sorted(l for l, bodies in checks.items()
+                                 if l in set(labels) and not any("assert" in b for b in bodies))
+    return report

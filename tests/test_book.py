@@ -1,0 +1,57 @@
+"""The book's promises, checked on its sources: every labelled equation has an executed
+check, every glued number is computed in the same chapter, chapters have the agreed shape."""
+
+import re
+
+import pytest
+
+from bookcheck import ROOT, checked_labels, equation_report, equations, notebook_files, toc_files
+
+TEXTS = {p.relative_to(ROOT).as_posix(): p.read_text() for p in toc_files()}
+
+
+def test_toc_lists_intro_chapters_and_bibliography():
+    names = list(TEXTS)
+    assert names[0] == "book/intro.md"
+    assert "book/bibliography.md" in names
+    for path in notebook_files():
+        assert re.fullmatch(r"\d\d_[a-z0-9_]+\.md", path.name), path.name
+        head = path.read_text().split("---")[1]
+        assert "format_name: myst" in head and "name: python3" in head, path.name
+
+
+def test_every_display_equation_is_labelled_and_checked():
+    report = equation_report(TEXTS)
+    assert report == {"unlabelled": [], "unchecked": [], "unknown": [], "no_assert": [],
+                      "duplicate": []}, report
+    n = sum(len(equations(t)) for t in TEXTS.values())
+    assert n >= 9  # the activations chapter alone has nine
+
+
+def test_the_check_fails_when_a_check_cell_is_deleted():
+    text = (ROOT / "book/01_activations.md").read_text()
+    cell = re.search(r"```\{code-cell\}[^\n]*\n# checks: eq-relu, eq-relu-prime\n.*?^```\n", text, re.S | re.M)
+    assert cell, "the ReLU check cell of the activations chapter moved; update this test"
+    broken = text.replace(cell.group(0), "")
+    report = equation_report({"book/01_activations.md": broken})
+    assert report["unchecked"] == ["eq-relu"]  # eq-relu-prime is also checked by a later cell
+    report = equation_report({"x.md": "$$\na = b\n$$\n"})
+    assert report["unlabelled"] and not report["unchecked"]
+    report = equation_report({"x.md": "$$\na = b\n$$ (eq-x)\n\n```{code-cell} ipython3\n# checks: eq-x\nprint(1)\n```\n"})
+    assert report["no_assert"] == ["eq-x"]
+
+
+def test_checks_lines_are_found_only_in_code_cells():
+    text = "$$\na\n$$ (eq-a)\n\nSome prose\n# checks: eq-a\n"
+    assert checked_labels(text) == {}
+
+
+@pytest.mark.parametrize("name", [n for n, t in TEXTS.items() if "{glue:" in t])
+def test_every_glued_key_is_computed_in_its_chapter(name):
+    text = TEXTS[name]
+    used = set(re.findall(r"\{glue:?[a-z]*\}`([^`]+)`", text))
+    used |= set(re.findall(r"```\{glue:figure\}\s+(\S+)", text))
+    defined = set(re.findall(r"glue\(\s*[\"']([^\"']+)[\"']", text))
+    defined |= set(re.findall(r"glue\(\s*f[\"']([^\"'{]+)", text))  # prefixes of f-string keys
+    missing = sorted(k for k in used if k not in defined and not any(k.startswith(d) for d in defined))
+    assert not missing, f"{name} quotes glue keys no cell defines: {missing}"
