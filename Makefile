@@ -6,7 +6,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 JOBS   ?= 2
 
-.PHONY: book test venv build notebooks lab clean
+.PHONY: book test venv build notebooks chromium lab clean
 
 book: build
 	@echo "The book is at $(CURDIR)/_build/html/index.html"
@@ -24,14 +24,23 @@ venv: $(BIN)/activate
 build: venv
 	$(BIN)/jupyter-book build . -W -n --keep-going
 
-# The chapters as .ipynb for nbval, converted by jupytext into an ignored folder.
-notebooks: venv
+# nbval runs the very notebooks a reader downloads from the book: the build converts
+# each chapter with jupytext into _build/html/_sources/ (_ext/notebook_download.py);
+# they are copied into an ignored folder, away from the sources.
+notebooks:
 	rm -rf .nbtest && mkdir -p .nbtest/book
-	$(BIN)/python tests/convert_notebooks.py .nbtest
+	cp _build/html/_sources/book/*.ipynb .nbtest/book/
 
-# Package tests, the book's source checks, and nbval over every chapter in the toc,
-# whose text outputs must equal the build's (the determinism check in tests/conftest.py).
-test: build notebooks
+# The browser tests drive Debian's Chromium (Playwright never downloads a browser here).
+chromium:
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
+	  else echo "The browser tests need Debian's chromium: sudo apt-get install chromium" >&2; exit 1; fi; }
+
+# Package tests, the book's source checks, nbval over every chapter in the toc (whose
+# text outputs must equal the build's: the determinism check in tests/conftest.py), and
+# the rendered book in headless Chromium (tests/test_rendered.py).
+test: chromium build notebooks
 	$(BIN)/python -m pytest tests .nbtest -n $(JOBS) --dist loadfile \
 	    --nbval-lax --nbval-current-env --nbval-reference=_build/jupyter_execute \
 	    -p no:cacheprovider

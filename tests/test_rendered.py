@@ -1,0 +1,185 @@
+"""The rendered book, tested as a reader uses it: every page of _toc.yml opened in
+headless Chromium (offline), and every chapter downloadable as a notebook.
+
+Needs the built book (`make build`) and Debian's Chromium at /usr/bin/chromium; the
+Python side is Playwright, which drives that browser (it never downloads one).
+"""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import json
+import re
+import threading
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+import jupytext
+import nbformat
+import pytest
+
+from bookcheck import ROOT, notebook_files, toc_files
+
+HTML = ROOT / "_build" / "html"
+CHROMIUM = "/usr/bin/chromium"
+ARTIFACTS = ROOT / "_build" / "browser"
+#: Chromium flags for a closed network: no background traffic, no GPU, as root
+CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--disable-quic"]
+PAGES = [p.relative_to(ROOT).with_suffix(".html").as_posix() for p in toc_files()]
+
+if not (HTML / "index.html").is_file():
+    pytest.fail("the book is not built: run `make build` (or `make test`) first", pytrace=False)
+
+
+# ----------------------------------------------------------------------------- notebooks
+@pytest.mark.parametrize("source", notebook_files(), ids=lambda p: p.name)
+def test_chapter_downloads_as_the_notebook_nbval_runs(source):
+    docname = source.relative_to(ROOT).with_suffix("").as_posix()
+    downloaded = HTML / "_sources" / f"{docname}.ipynb"
+    assert downloaded.is_file(), f"no .ipynb download for {docname}"
+    page = (HTML / f"{docname}.html").read_text()
+    assert f'_sources/{docname}.ipynb"' in page, "the page's download menu does not offer the .ipynb"
+    nb = nbformat.read(downloaded, as_version=4)
+    nbformat.validate(nb)
+    expected = jupytext.read(source)
+    code = [c.source for c in nb.cells if c.cell_type == "code"]
+    assert code == [c.source for c in expected.cells if c.cell_type == "code"]
+    assert nb.metadata["kernelspec"]["name"] == "python3"
+    # nbval executes exactly these files (Makefile: notebooks), outside the repository
+    tested = ROOT / ".nbtest" / "book" / downloaded.name
+    assert tested.is_file() and tested.read_bytes() == downloaded.read_bytes()
+
+
+# ------------------------------------------------------------------------------- browser
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture(scope="module")
+def site():
+    handler = functools.partial(_QuietHandler, directory=str(HTML))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory):
+    if not Path(CHROMIUM).is_file():
+        pytest.fail(f"{CHROMIUM} not found: install Debian's chromium package (apt-get install chromium)",
+                    pytrace=False)
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        context = p.chromium.launch_persistent_context(
+            str(tmp_path_factory.mktemp("chromium-profile")), executable_path=CHROMIUM,
+            headless=True, args=CHROMIUM_ARGS, viewport={"width": 1280, "height": 900})
+        yield context
+        context.close()
+
+
+@pytest.fixture(scope="module")
+def report():
+    data = {"pages": {}}
+    yield data
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    (ARTIFACTS / "report.json").write_text(json.dumps(data, indent=1, sort_keys=True))
+
+
+WAIT_FOR_MATH = """async () => {
+  if (!document.querySelector('.math')) return 'no math';
+  for (let i = 0; i < 200 && !(window.MathJax && MathJax.startup && MathJax.startup.promise); i++)
+    await new Promise(r => setTimeout(r, 50));
+  if (!(window.MathJax && MathJax.startup)) return 'mathjax missing';
+  await MathJax.startup.promise;
+  return 'typeset';
+}"""
+
+WAIT_FOR_IMAGES = """async () => {
+  const imgs = [...document.images];
+  imgs.forEach(i => { i.loading = 'eager'; });
+  await Promise.all(imgs.map(i => i.complete ? null : new Promise(r => { i.onload = i.onerror = r; })));
+  return imgs.map(i => ({src: i.getAttribute('src'), w: i.naturalWidth}));
+}"""
+
+RAW_TEX = """() => {
+  const walker = document.createTreeWalker(document.querySelector('main') || document.body, NodeFilter.SHOW_TEXT);
+  const bad = [];
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+    if (n.parentElement.closest('pre, code, script, style, mjx-container, .highlight, .cell_output')) continue;
+    const t = n.textContent;
+    if (t.includes('$$') || t.includes('\\\\[') || t.includes('\\\\(') || t.includes('\\\\begin{')) bad.push(t.trim().slice(0, 80));
+  }
+  return bad;
+}"""
+
+
+def _target_file(path: str) -> Path:
+    file = HTML / unquote(path).lstrip("/")
+    return file / "index.html" if file.is_dir() else file
+
+
+@functools.lru_cache(maxsize=None)
+def _ids(file: Path) -> frozenset:
+    return frozenset(re.findall(r'\bid="([^"]+)"', file.read_text(errors="replace")))
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("page_path", PAGES)
+def test_page_renders_offline(site, browser, report, page_path):
+    page = browser.new_page()
+    errors = []
+    page.on("console", lambda m: errors.append(f"console {m.type}: {m.text}") if m.type == "error" else None)
+    page.on("pageerror", lambda e: errors.append(f"page error: {e}"))
+    page.on("requestfailed", lambda r: errors.append(f"request failed: {r.url}"))
+    page.on("response", lambda r: errors.append(f"HTTP {r.status}: {r.url}") if r.status >= 400 else None)
+    page.goto(f"{site}/{page_path}", wait_until="load")
+    state = page.evaluate(WAIT_FOR_MATH)
+    assert state in ("no math", "typeset"), f"{page_path}: {state}"
+    n_math_sources = page.locator(".math").count()
+    n_rendered = page.locator("mjx-container").count()
+    n_errors = page.locator("mjx-merror").count()
+    assert n_errors == 0, f"{page_path}: {n_errors} MathJax error nodes"
+    if n_math_sources:
+        assert n_rendered >= 1, f"{page_path}: has math but MathJax rendered none"
+    raw = page.evaluate(RAW_TEX)
+    assert not raw, f"{page_path}: raw TeX left in the text: {raw[:5]}"
+    images = page.evaluate(WAIT_FOR_IMAGES)
+    broken = [i["src"] for i in images if i["w"] == 0]
+    assert not broken, f"{page_path}: images that did not decode: {broken}"
+    # every internal link resolves to a built page (and its anchor exists)
+    links = page.evaluate("() => [...document.querySelectorAll('a[href]')].map(a => a.href)")
+    dead = []
+    for link in links:
+        url = urlparse(link)
+        if not link.startswith(site) or url.path.endswith("/_sources/") or "/_sources/" in url.path:
+            continue
+        target = _target_file(url.path)
+        if not target.is_file():
+            dead.append(link)
+        elif url.fragment and target.suffix == ".html" and unquote(url.fragment) not in _ids(target):
+            dead.append(link)
+    assert not dead, f"{page_path}: links to nothing: {dead[:10]}"
+    assert not errors, f"{page_path}: {errors}"
+    report["pages"][page_path] = {"math_rendered": n_rendered, "images": len(images), "links": len(links)}
+    if page_path.endswith("04_delta_rule.html") or (page_path.endswith("01_activations.html")
+                                                    and "book/04_delta_rule.html" not in PAGES):
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / Path(page_path).with_suffix(".png").name))
+    page.close()
+
+
+@pytest.mark.browser
+def test_search_works_offline(site, browser):
+    page = browser.new_page()
+    page.goto(f"{site}/search.html?q=delta", wait_until="load")
+    page.wait_for_selector("#search-results ul.search li", timeout=20_000)
+    hits = page.locator("#search-results ul.search li").count()
+    assert hits >= 1
+    page.close()
