@@ -78,6 +78,17 @@ class Dense:
         self.db = delta.sum(axis=0)
         return delta @ self.W.T
 
+    # Fast path (used by MLP for its first layer): the same as backward_delta without
+    # dE/dX = delta W^T. That product is the gradient with respect to the *data*, which
+    # training never uses, and for a wide input (784 pixels) it costs as much as dW.
+    def _backward_params_only(self, delta: np.ndarray) -> None:
+        """Store delta, dW = X^T delta (eq-grad-W) and db (eq-grad-b); return nothing."""
+        if self.X is None:
+            raise RuntimeError("call forward before backward")
+        self.delta = delta
+        self.dW = self.X.T @ delta
+        self.db = delta.sum(axis=0)
+
     def __repr__(self):
         n_in, n_out = self.W.shape
         return f"Dense({n_in} -> {n_out}, {self.activation.name}, {self.W.dtype})"

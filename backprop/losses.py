@@ -122,6 +122,45 @@ def softmax_cross_entropy(z, y):
     return value, (np.exp(logp) - target) / n
 
 
+# ---------------------------------------------------------------------------- fast path
+# MLP checks X and Y once (per call of loss_and_grads, or once per run in fit) and then
+# computes Z itself, so re-validating both arrays on every mini-batch, as the public
+# functions above must, only burns time. These kernels are the same formulas without
+# the checks; integer labels also skip building a one-hot matrix. They expect float
+# arrays of one dtype, z or y_hat (N, K), and y (N, K) or integer labels (N,), and
+# keep that dtype. tests/test_benchmarks.py checks that they agree with the public
+# functions, and every gradient check of MLP runs through them.
+
+def _mse_unchecked(y_hat, y):
+    """:func:`mse` on checked arrays."""
+    n = y_hat.shape[0]
+    diff = y_hat - y
+    return float(np.sum(diff * diff) / (2 * n)), diff / n
+
+
+def _bce_with_logits_unchecked(z, y):
+    """:func:`bce_with_logits` on checked arrays."""
+    n = z.shape[0]
+    per_element = np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))
+    return float(np.sum(per_element) / n), (sigmoid(z) - y) / n
+
+
+def _softmax_cross_entropy_unchecked(z, y):
+    """:func:`softmax_cross_entropy` on checked arrays; y labels (N,) or rows (N, K)."""
+    n = z.shape[0]
+    logp = log_softmax(z)
+    grad = np.exp(logp)                  # softmax(z)
+    if y.ndim == 1:                      # labels: y is one-hot, so pick instead of multiply
+        rows = np.arange(n)
+        value = -np.sum(logp[rows, y]) / n
+        grad[rows, y] -= 1
+    else:
+        value = -np.sum(y * logp) / n
+        grad -= y
+    grad /= n
+    return float(value), grad
+
+
 LOSSES = {
     "mse": mse,
     "bce": binary_cross_entropy,

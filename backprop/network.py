@@ -26,7 +26,9 @@ import numpy as np
 from ._validate import as_float_array, check_dtype, check_labels, check_name
 from .init import init_weights, resolve_init
 from .layers import Dense
-from .losses import bce_with_logits, mse, softmax_cross_entropy
+from .losses import (_bce_with_logits_unchecked, _mse_unchecked,
+                     _softmax_cross_entropy_unchecked, bce_with_logits, mse,
+                     softmax_cross_entropy)
 
 HIDDEN = ("identity", "sigmoid", "tanh", "relu")
 OUTPUTS = ("identity", "sigmoid", "softmax")
@@ -141,7 +143,9 @@ class MLP:
         if self.loss_name in ("bce", "cross_entropy") and np.any((Y_arr < 0) | (Y_arr > 1)):
             raise ValueError(f"targets for loss='{self.loss_name}' must lie in [0, 1]; "
                              f"got values from {Y_arr.min()} to {Y_arr.max()}")
-        if self.loss_name == "cross_entropy" and not np.allclose(Y_arr.sum(axis=1), 1, atol=1e-4):
+        # the tolerance softmax_cross_entropy applies (MLP calls its unchecked kernel)
+        atol = 1e-6 if self.dtype == np.float64 else 1e-4
+        if self.loss_name == "cross_entropy" and not np.allclose(Y_arr.sum(axis=1), 1, atol=atol):
             raise ValueError("each row of Y must sum to 1 for loss='cross_entropy' (one-hot or probabilities)")
         return Y_arr
 
@@ -166,6 +170,24 @@ class MLP:
         value, grad_A = mse(last.A, Y)
         return value, last.activation.backward(last.Z, last.A, grad_A)
 
+    # Fast path: the same as _output_loss, through the losses' unchecked kernels. Y was
+    # checked by _check_Y and Z[L] was computed from checked arrays, so the public loss
+    # functions' scans of both arrays would find nothing on a healthy run. If the value
+    # is not finite (diverged weights), the checked version runs instead, so the error
+    # (or the result) is exactly the public functions'.
+    def _output_loss_fast(self, Y):
+        last = self.layers[-1]
+        if self.loss_name == "bce":
+            value, delta = _bce_with_logits_unchecked(last.Z, Y)
+        elif self.loss_name == "cross_entropy":
+            value, delta = _softmax_cross_entropy_unchecked(last.Z, Y)
+        else:
+            value, grad_A = _mse_unchecked(last.A, Y)
+            delta = last.activation.backward(last.Z, last.A, grad_A)
+        if not np.isfinite(value):
+            return self._output_loss(Y)
+        return value, delta
+
     def loss(self, X, Y) -> float:
         """The loss E (a mean over the N samples) for inputs X and targets Y."""
         X = self._check_X(X)
@@ -182,14 +204,22 @@ class MLP:
         """
         X = self._check_X(X)
         Y = self._check_Y(Y, X.shape[0])
+        return self._loss_and_grads(X, Y)
+
+    def _loss_and_grads(self, X: np.ndarray, Y: np.ndarray):
+        """Backpropagation on arrays already checked by _check_X and _check_Y.
+
+        :func:`backprop.training.fit` checks the whole training set once and then calls
+        this for every mini-batch (a slice of checked arrays needs no new check).
+        """
         self._forward(X)
-        value, delta = self._output_loss(Y)
-        for i in range(len(self.layers) - 1, -1, -1):
-            layer = self.layers[i]
+        value, delta = self._output_loss_fast(Y)
+        for i in range(len(self.layers) - 1, 0, -1):
+            layer, prev = self.layers[i], self.layers[i - 1]
             grad_A_prev = layer.backward_delta(delta)   # dW, db; delta W^T
-            if i > 0:
-                prev = self.layers[i - 1]
-                delta = prev.activation.backward(prev.Z, prev.A, grad_A_prev)  # eq-delta-hidden
+            delta = prev.activation.backward(prev.Z, prev.A, grad_A_prev)  # eq-delta-hidden
+        # layer 1: dW, db only; dE/dX (the gradient for the data) is never needed
+        self.layers[0]._backward_params_only(delta)
         grads = [g for layer in self.layers for g in (layer.dW, layer.db)]
         return value, grads
 

@@ -287,11 +287,26 @@ def test_engine_cross_entropy_accepts_one_hot_and_soft_targets():
 
 def test_engine_forward_matches_net_forward():
     net, X, _ = make_problem("relu", "softmax", "cross_entropy")
-    Z, A, params = mlp_forward(net, X)
+    Zs, A, params = mlp_forward(net, X)
     A_net = net.forward(X)
-    assert np.allclose(np.vectorize(lambda v: v.data)(A), A_net, rtol=1e-14, atol=0)
-    assert np.allclose(np.vectorize(lambda v: v.data)(Z), net.layers[-1].Z, rtol=1e-14, atol=1e-15)
+    data = np.vectorize(lambda v: v.data, otypes=[np.float64])
+    assert np.allclose(data(A), A_net, rtol=1e-14, atol=0)
+    for Z, layer in zip(Zs, net.layers):
+        assert np.allclose(data(Z), layer.Z, rtol=1e-13, atol=1e-15)
     assert [p.shape for p in params] == [p.shape for p in net.params]
+
+
+@pytest.mark.parametrize("hidden,output,loss", [("sigmoid", "identity", "mse"),
+                                                ("relu", "softmax", "cross_entropy"),
+                                                ("tanh", "sigmoid", "bce")])
+def test_engine_grads_of_Z_are_the_deltas(hidden, output, loss):
+    net, X, Y = make_problem(hidden, output, loss)
+    E, params, Zs = mlp_loss(net, X, Y)
+    E.backward()
+    net.loss_and_grads(X, Y)
+    grad = np.vectorize(lambda v: v.grad, otypes=[np.float64])
+    for Z, delta in zip(Zs, net.deltas):
+        assert relative_error(grad(Z), delta) < SAME_TOL
 
 
 def test_engine_gradient_against_central_differences():

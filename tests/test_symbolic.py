@@ -19,12 +19,12 @@ from backprop.symbolic import SymbolicMLP, brute_force_gradients, symbolic_mlp
 TOL = 1e-10
 HIDDEN = ["sigmoid", "tanh", "relu"]
 ONE_OUTPUT_PAIRS = [("identity", "mse"), ("sigmoid", "mse"), ("sigmoid", "bce")]
-SOFTMAX_PAIRS = [("softmax", "mse"), ("softmax", "cross_entropy")]
 
 CASES = (
     [([2, 2, 1], h, o, l, 2) for h in HIDDEN for o, l in ONE_OUTPUT_PAIRS]
-    + [([2, 3, 2, 1], h, o, l, 2) for h in HIDDEN for o, l in ONE_OUTPUT_PAIRS]
-    + [([2, 2, 3], h, o, l, 2) for h in HIDDEN for o, l in SOFTMAX_PAIRS]
+    + [([2, 3, 2, 1], h, o, l, 1) for h in HIDDEN for o, l in ONE_OUTPUT_PAIRS]
+    + [([2, 2, 3], h, "softmax", "cross_entropy", 2) for h in HIDDEN]
+    + [([2, 2, 3], h, "softmax", "mse", 1) for h in HIDDEN]
     + [([2, 3, 2, 3], "tanh", "softmax", "cross_entropy", 1)]
 )
 
@@ -71,13 +71,14 @@ def test_brute_force_gradients_equal_backprop(sizes, hidden, output, loss, n):
 
 @pytest.mark.parametrize("hidden", HIDDEN)
 def test_brute_force_deltas_equal_package_deltas(hidden):
-    sizes, n = [2, 3, 2, 1], 2
+    sizes, n = [2, 3, 2, 1], 1
     net, X, Y = _problem(sizes, hidden, "sigmoid", "bce", n, seed=7)
     sym = symbolic_mlp(sizes, hidden=hidden, output="sigmoid", loss="bce", n_samples=n)
     net.loss_and_grads(X, Y)
     values = sym.substitutions(net.params, X, Y)
     for l in range(1, len(sizes)):
-        d_sym = np.array(sym.delta(l).xreplace(values).evalf(), dtype=float)
+        delta_l = sp.lambdify(list(values), sym.delta(l), modules="numpy", cse=True)
+        d_sym = np.asarray(delta_l(*values.values()), dtype=float)
         assert d_sym.shape == net.deltas[l - 1].shape == (n, sizes[l])
         assert relative_error(d_sym, net.deltas[l - 1]) < TOL, l
 
