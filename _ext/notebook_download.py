@@ -59,7 +59,7 @@ def dedupe_scripts(app, pagename, templatename, context, doctree):
         if key not in seen:
             seen.add(key)
             unique.append(script)
-    context["script_files"] = unique
+    context["script_files"][:] = unique  # in place: sphinx.ext.mathjax appends to this list later
 
 
 def setup(app):

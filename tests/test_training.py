@@ -266,3 +266,40 @@ def test_bad_input_raises_clear_errors_and_leaves_the_net_unchanged():
             fit(net, **args)
         assert all(np.array_equal(a, b) for a, b in zip(before, net.params)), kw
         assert opt.t == 0
+
+
+# --------------------------------------------------------------------------- fit's own fast paths
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("make_opt", [lambda p: Adam(p, lr=0.01), lambda p: Momentum(p, 0.05, 0.9)])
+def test_fit_equals_a_loop_of_public_steps(dtype, make_opt):
+    """fit may take faster routes inside (unchecked batches, Adam's flat buffers); the
+    result must be bit for bit that of loss_and_grads + optimizer.step, per mini-batch."""
+    X, y = toy_classification()
+    X = X.astype(dtype)
+    bs, epochs, seed = 5, 3, SEED + 11
+    net = MLP([N_IN, 5, N_CLASSES], hidden="tanh", output="softmax", loss="cross_entropy",
+              seed=SEED + 1, dtype=dtype)
+    opt = make_opt(net.params)
+    fit(net, X, y, opt, epochs=epochs, batch_size=bs, seed=seed)
+    ref = MLP([N_IN, 5, N_CLASSES], hidden="tanh", output="softmax", loss="cross_entropy",
+              seed=SEED + 1, dtype=dtype)
+    ref_opt = make_opt(ref.params)
+    rng = np.random.default_rng(seed)
+    for _ in range(epochs):
+        order = rng.permutation(N)
+        for start in range(0, N, bs):
+            idx = order[start:start + bs]
+            ref_opt.step(ref.loss_and_grads(X[idx], y[idx])[1])
+    assert opt.t == ref_opt.t == epochs * math.ceil(N / bs)
+    for a, b in zip(net.params, ref.params):
+        assert a.dtype == b.dtype == dtype
+        assert np.array_equal(a, b)
+
+
+def test_fit_refuses_to_continue_when_training_diverges():
+    X, Y = xor()
+    net = MLP([2, 4, 1], hidden="relu", output="identity", loss="mse", seed=SEED)
+    X_big = X * 1e150                       # squares of these overflow to inf
+    for opt in (SGD(net.params, lr=1.0), Adam(net.params, lr=1.0)):
+        with pytest.raises(ValueError, match="NaN or inf"), np.errstate(all="ignore"):
+            fit(net, X_big, Y, opt, epochs=3)
