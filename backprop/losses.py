@@ -126,10 +126,11 @@ def softmax_cross_entropy(z, y):
 # MLP checks X and Y once (per call of loss_and_grads, or once per run in fit) and then
 # computes Z itself, so re-validating both arrays on every mini-batch, as the public
 # functions above must, only burns time. These kernels are the same formulas without
-# the checks; integer labels also skip building a one-hot matrix. They expect float
-# arrays of one dtype, z or y_hat (N, K), and y (N, K) or integer labels (N,), and
-# keep that dtype. tests/test_benchmarks.py checks that they agree with the public
-# functions, and every gradient check of MLP runs through them.
+# the checks, and they reuse what the output layer already computed: a = sigmoid(z)
+# or a = softmax(z) (N, K). Integer labels (N,) skip building a one-hot matrix. All
+# arrays share one float dtype, which the results keep. tests/test_benchmarks.py
+# checks that they agree with the public functions, and every gradient check of MLP
+# runs through them.
 
 def _mse_unchecked(y_hat, y):
     """:func:`mse` on checked arrays."""
@@ -138,25 +139,30 @@ def _mse_unchecked(y_hat, y):
     return float(np.sum(diff * diff) / (2 * n)), diff / n
 
 
-def _bce_with_logits_unchecked(z, y):
-    """:func:`bce_with_logits` on checked arrays."""
+def _bce_with_logits_unchecked(z, a, y):
+    """:func:`bce_with_logits` on checked arrays, with a = sigmoid(z) given."""
     n = z.shape[0]
     per_element = np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))
-    return float(np.sum(per_element) / n), (sigmoid(z) - y) / n
+    return float(np.sum(per_element) / n), (a - y) / n
 
 
-def _softmax_cross_entropy_unchecked(z, y):
-    """:func:`softmax_cross_entropy` on checked arrays; y labels (N,) or rows (N, K)."""
+def _softmax_cross_entropy_unchecked(z, a, y):
+    """:func:`softmax_cross_entropy` on checked arrays, with a = softmax(z) given;
+    y: labels (N,) or probability rows (N, K)."""
     n = z.shape[0]
-    logp = log_softmax(z)
-    grad = np.exp(logp)                  # softmax(z)
-    if y.ndim == 1:                      # labels: y is one-hot, so pick instead of multiply
+    grad = a - y if y.ndim == 2 else a.copy()
+    if y.ndim == 2:
+        value = -np.sum(y * log_softmax(z)) / n
+    else:                                # labels: only each row's true class counts
         rows = np.arange(n)
-        value = -np.sum(logp[rows, y]) / n
-        grad[rows, y] -= 1
-    else:
-        value = -np.sum(y * logp) / n
-        grad -= y
+        a_true = a[rows, y]
+        # log(a) is as accurate as log_softmax(z) while a is a normal number; a
+        # probability that underflowed (a gap of ~87 in float32 logits) needs the latter
+        if a_true.min() >= np.finfo(a.dtype).tiny:
+            value = -np.sum(np.log(a_true)) / n
+        else:
+            value = -np.sum(log_softmax(z)[rows, y]) / n
+        grad[rows, y] -= 1               # a - one_hot(y)
     grad /= n
     return float(value), grad
 

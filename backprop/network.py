@@ -178,9 +178,9 @@ class MLP:
     def _output_loss_fast(self, Y):
         last = self.layers[-1]
         if self.loss_name == "bce":
-            value, delta = _bce_with_logits_unchecked(last.Z, Y)
+            value, delta = _bce_with_logits_unchecked(last.Z, last.A, Y)
         elif self.loss_name == "cross_entropy":
-            value, delta = _softmax_cross_entropy_unchecked(last.Z, Y)
+            value, delta = _softmax_cross_entropy_unchecked(last.Z, last.A, Y)
         else:
             value, grad_A = _mse_unchecked(last.A, Y)
             delta = last.activation.backward(last.Z, last.A, grad_A)

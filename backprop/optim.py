@@ -163,35 +163,38 @@ class Adam(Optimizer):
         p -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
 
     # Fast path, used by fit. _update above runs about 14 NumPy operations per parameter
-    # array, and for small layers each costs more in call overhead than in arithmetic.
-    # Here the same operations, in the same order (so the results are bit for bit the
-    # same), run once on all entries of all parameters, kept end to end in flat buffers
-    # whose slices are m[i] and v[i]; no temporary array is allocated. It falls back to
+    # array; for small layers each costs more in call overhead than in arithmetic. Here
+    # the same operations on the same operands (so the results are bit for bit the same)
+    # run once on all entries of all parameters, kept end to end in flat buffers whose
+    # slices are m[i] and v[i]; no temporary array is allocated. It falls back to
     # step() when it cannot apply (a subclass changed the rule, m or v were replaced,
     # parameters of mixed dtypes) or when a gradient may hold NaN or inf (step() then
     # refuses the update with its usual error).
     def _step_trusted(self, grads) -> None:
         flat = self._flat
-        if (flat is None or type(self)._update is not Adam._update
-                or type(self).step is not Optimizer.step or not flat.owns(self.m, self.v)):
+        if (flat is None or getattr(self._update, "__func__", None) is not Adam._update
+                or getattr(self.step, "__func__", None) is not Optimizer.step
+                or not flat.owns(self.m, self.v)):
             return self.step(grads)
         g, buf = flat.g, flat.buf
         np.concatenate([np.ravel(x) for x in grads], out=g, casting="same_kind")
-        if not np.isfinite(np.sum(g)):      # NaN or inf somewhere (or a sum that overflows)
+        # g.g is finite exactly when every entry is (unless a square overflows, > 1e154
+        # in float64): a NaN or inf sends the gradients to step(), which refuses them
+        if not np.isfinite(np.dot(g, g)):
             return self.step(grads)
         self.t += 1
         m, v = flat.m, flat.v
-        m *= self.beta1
-        np.multiply(g, 1 - self.beta1, out=buf)
-        m += buf                                         # m <- b1 m + (1 - b1) g
         v *= self.beta2
         np.multiply(g, 1 - self.beta2, out=buf)
         buf *= g
         v += buf                                         # v <- b2 v + (1 - b2) g^2
+        m *= self.beta1
+        g *= 1 - self.beta1                              # (g is not needed any more)
+        m += g                                           # m <- b1 m + (1 - b1) g
         np.divide(v, 1 - self.beta2 ** self.t, out=buf)  # v_hat
         np.sqrt(buf, out=buf)
         buf += self.eps                                  # sqrt(v_hat) + eps
-        np.divide(m, 1 - self.beta1 ** self.t, out=g)    # m_hat (g is no longer needed)
+        np.divide(m, 1 - self.beta1 ** self.t, out=g)    # m_hat
         g *= self.lr
         g /= buf
         for p, step in zip(self.params, flat.g_views):

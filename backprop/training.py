@@ -33,14 +33,16 @@ def _train_epoch(net, X, Y, optimizer: Optimizer, order, batch_size: int) -> Non
     X and Y were checked once (by :func:`fit`), so a plain MLP's mini-batches, slices of
     them, go to the unchecked ``net._loss_and_grads`` and ``optimizer._step_trusted``:
     the same arithmetic as ``loss_and_grads`` and ``step`` without scanning every batch
-    again. A subclass that overrides ``loss_and_grads`` gets it called as usual.
-    benchmarks/run.py times this loop: ``fit`` without its per-epoch evaluation.
+    again. A ``loss_and_grads`` replaced by a subclass or on the instance is called as
+    usual. benchmarks/run.py times this loop: ``fit`` without its per-epoch evaluation.
     """
-    loss_and_grads = (net._loss_and_grads if type(net).loss_and_grads is MLP.loss_and_grads
-                      else net.loss_and_grads)
+    loss_and_grads = net.loss_and_grads
+    if getattr(loss_and_grads, "__func__", None) is MLP.loss_and_grads:
+        loss_and_grads = net._loss_and_grads
+    X, Y = X[order], Y[order]      # shuffle once; each mini-batch is then a view
     for start in range(0, len(order), batch_size):
-        idx = order[start:start + batch_size]
-        _, grads = loss_and_grads(X[idx], Y[idx])
+        stop = start + batch_size
+        _, grads = loss_and_grads(X[start:stop], Y[start:stop])
         optimizer._step_trusted(grads)
 
 
