@@ -21,7 +21,10 @@ from __future__ import annotations
 import numpy as np
 
 from ._validate import as_float_array, check_labels, check_same_shape
-from .activations import sigmoid
+from .activations import ACTIVATIONS, sigmoid
+
+#: row-wise softmax: the very function the output layer applies, A[L] = softmax(Z[L])
+_softmax = ACTIVATIONS["softmax"].forward
 
 
 def _prepare(pred, target, pred_name, target_name):
@@ -119,18 +122,19 @@ def softmax_cross_entropy(z, y):
             raise ValueError("each row of y must sum to 1 (a probability distribution over classes)")
     logp = log_softmax(z_arr)
     value = float(-np.sum(target * logp) / n)
-    return value, (np.exp(logp) - target) / n
+    # softmax(z) as the output layer computes A[L], so delta[L] is exactly (A[L] - Y)/N
+    return value, (_softmax(z_arr) - target) / n
 
 
 # ---------------------------------------------------------------------------- fast path
 # MLP checks X and Y once (per call of loss_and_grads, or once per run in fit) and then
 # computes Z itself, so re-validating both arrays on every mini-batch, as the public
 # functions above must, only burns time. These kernels are the same formulas without
-# the checks, and they reuse what the output layer already computed: a = sigmoid(z)
-# or a = softmax(z) (N, K). Integer labels (N,) skip building a one-hot matrix. All
-# arrays share one float dtype, which the results keep. tests/test_benchmarks.py
-# checks that they agree with the public functions, and every gradient check of MLP
-# runs through them.
+# the checks, and they reuse a = sigmoid(z) or softmax(z), which the output layer
+# already computed; integer labels (N,) skip building a one-hot matrix. All arrays
+# share one float dtype, which the results keep, and the gradients are bit for bit
+# the public functions'. tests/test_benchmarks.py checks them against the public
+# functions, and every gradient check of MLP runs through them.
 
 def _mse_unchecked(y_hat, y):
     """:func:`mse` on checked arrays."""
@@ -150,9 +154,9 @@ def _softmax_cross_entropy_unchecked(z, a, y):
     """:func:`softmax_cross_entropy` on checked arrays, with a = softmax(z) given;
     y: labels (N,) or probability rows (N, K)."""
     n = z.shape[0]
-    grad = a - y if y.ndim == 2 else a.copy()
     if y.ndim == 2:
         value = -np.sum(y * log_softmax(z)) / n
+        grad = a - y
     else:                                # labels: only each row's true class counts
         rows = np.arange(n)
         a_true = a[rows, y]
@@ -162,6 +166,7 @@ def _softmax_cross_entropy_unchecked(z, a, y):
             value = -np.sum(np.log(a_true)) / n
         else:
             value = -np.sum(log_softmax(z)[rows, y]) / n
+        grad = a.copy()
         grad[rows, y] -= 1               # a - one_hot(y)
     grad /= n
     return float(value), grad

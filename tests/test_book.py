@@ -55,3 +55,12 @@ def test_every_glued_key_is_computed_in_its_chapter(name):
     defined |= set(re.findall(r"glue\(\s*f[\"']([^\"'{]+)", text))  # prefixes of f-string keys
     missing = sorted(k for k in used if k not in defined and not any(k.startswith(d) for d in defined))
     assert not missing, f"{name} quotes glue keys no cell defines: {missing}"
+
+
+@pytest.mark.parametrize("name", list(TEXTS))
+def test_every_figure_has_alt_text_and_a_caption(name):
+    for m in re.finditer(r"```\{(glue:figure|figure|image)\}[^\n]*\n(.*?)^```", TEXTS[name], re.S | re.M):
+        lines = m.group(2).splitlines()
+        assert any(l.startswith(":alt:") and l[5:].strip() for l in lines), f"{name}: figure without :alt:"
+        if m.group(1) != "image":
+            assert any(l.strip() and not l.startswith(":") for l in lines), f"{name}: figure without caption"

@@ -183,3 +183,13 @@ def test_search_works_offline(site, browser):
     hits = page.locator("#search-results ul.search li").count()
     assert hits >= 1
     page.close()
+
+
+@pytest.mark.parametrize("source", notebook_files(), ids=lambda p: p.name)
+def test_figures_appear_only_as_captioned_glue_figures(source):
+    """A plot shown straight from a cell would have no caption and no alt text."""
+    executed = ROOT / "_build" / "jupyter_execute" / source.relative_to(ROOT).with_suffix(".ipynb")
+    nb = nbformat.read(executed, as_version=4)
+    bare = [c.source.splitlines()[0] for c in nb.cells if c.cell_type == "code"
+            for o in c.get("outputs", []) if any(k.startswith("image/") for k in o.get("data", {}))]
+    assert not bare, f"cells that show a figure without caption/alt text: {bare}"

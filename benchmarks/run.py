@@ -1,0 +1,443 @@
+"""Benchmark the backprop package against scikit-learn and PyTorch (CPU).
+
+Run from the repository root:
+
+    python benchmarks/run.py                      # full run (about 30 s when idle)
+    python benchmarks/run.py --quick              # small sizes, for tests and smoke runs
+    python benchmarks/run.py --json results.json --markdown
+
+Every implementation trains the same architecture with the same optimizer (Adam), batch
+size, number of epochs and data. Timings are wall-clock times of the training loop only
+(like scikit-learn's ``fit``; no per-epoch evaluation), measured in alternation
+(A B C A B C ...) after one warm-up run of each, so that a burst of load on a shared
+machine hits every implementation alike. Ratios are computed pair by pair (the runs of
+one round) and summarized by their median. See benchmarks/README.md.
+
+Threads: ``--threads N`` (default 1) is written to OMP_NUM_THREADS,
+OPENBLAS_NUM_THREADS and MKL_NUM_THREADS *before* NumPy is imported, enforced again
+with threadpoolctl (every BLAS/OpenMP pool NumPy, SciPy and scikit-learn load) and, for
+PyTorch, with torch.set_num_threads(N) and torch.set_num_interop_threads(1).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+
+
+def _parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    p.add_argument("--quick", action="store_true",
+                   help="small sizes and few repeats (about 10 s; what the tests run)")
+    p.add_argument("--json", metavar="PATH", help="write the results as JSON to PATH")
+    p.add_argument("--markdown", action="store_true",
+                   help="also print the results as a Markdown table (for the README)")
+    p.add_argument("--threads", type=int, default=1,
+                   help="threads for every library (default 1)")
+    p.add_argument("--repeats", type=int, default=None,
+                   help="timed runs per case and implementation (default 5, --quick 2)")
+    p.add_argument("--no-torch", action="store_true", help="skip PyTorch even if installed")
+    args = p.parse_args(argv)
+    if args.threads < 1:
+        p.error(f"--threads must be at least 1; got {args.threads}")
+    if args.repeats is not None and args.repeats < 1:
+        p.error(f"--repeats must be at least 1; got {args.repeats}")
+    return args
+
+
+ARGS = _parse_args()
+# Thread counts must be in the environment before NumPy (and its BLAS) is imported.
+THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+for _var in THREAD_VARS:
+    os.environ[_var] = str(ARGS.threads)
+
+import json  # noqa: E402
+import platform  # noqa: E402
+import statistics  # noqa: E402
+import time  # noqa: E402
+import warnings  # noqa: E402
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+import threadpoolctl  # noqa: E402
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:           # run from a checkout without installing
+    sys.path.insert(0, str(ROOT))
+
+import backprop  # noqa: E402
+from backprop import MLP  # noqa: E402
+from backprop.data import digits  # noqa: E402
+from backprop.gradcheck import numerical_gradient  # noqa: E402
+from backprop.optim import Adam  # noqa: E402
+from backprop.training import _train_epoch, accuracy  # noqa: E402
+
+try:
+    if ARGS.no_torch:
+        raise ImportError("--no-torch")
+    import torch
+except ImportError as err:
+    torch = None
+    TORCH_NOTE = f"PyTorch skipped: {err}"
+else:
+    torch.set_num_threads(ARGS.threads)
+    try:
+        torch.set_num_interop_threads(1)
+    except RuntimeError:                # only allowed before any parallel work
+        pass
+    TORCH_NOTE = f"PyTorch {torch.__version__} on the CPU"
+
+SEED = backprop.SEED
+
+# ------------------------------------------------------------------------------ sizes
+# *_reps: calls per timing for the per-call cases 3 and 4 (a timing is their total);
+# those cases are cheap, so they run pass_rounds x repeats rounds (more pairs, less noise).
+FULL = dict(repeats=5, digits_epochs=50, large_n=10_000, large_test=2_000, large_epochs=3,
+            pass_batch=256, pass_reps=50, fd_sizes=[8, 16, 4], fd_n=32, fd_reps=3,
+            bp_reps=300, pass_rounds=3)
+QUICK = dict(repeats=2, digits_epochs=5, large_n=1_000, large_test=500, large_epochs=1,
+             pass_batch=256, pass_reps=3, fd_sizes=[4, 6, 3], fd_n=8, fd_reps=2,
+             bp_reps=50, pass_rounds=1)
+CFG = dict(QUICK if ARGS.quick else FULL)
+if ARGS.repeats is not None:
+    CFG["repeats"] = ARGS.repeats
+
+
+# ------------------------------------------------------------------------------ data
+def large_data(n_train, n_test, seed=SEED):
+    """Seeded Gaussian clusters in 784 dimensions, float32 (case 2).
+
+    Ten class centres c_k ~ N(0, 0.2^2 I); a sample of class k is c_k + N(0, I). The
+    classes are separable enough that every implementation reaches nearly the same
+    test accuracy in 3 epochs, so the accuracy column checks that each one trains.
+    """
+    rng = np.random.default_rng(seed)
+    centres = rng.normal(0.0, 0.2, size=(10, 784))
+    y = rng.integers(0, 10, size=n_train + n_test)
+    X = (centres[y] + rng.standard_normal((n_train + n_test, 784))).astype(np.float32)
+    return X[:n_train], X[n_train:], y[:n_train].astype(np.intp), y[n_train:].astype(np.intp)
+
+
+# ------------------------------------------------------------------------------ trainers
+# Each trainer builds a fresh, seeded model outside the timed region, then returns a
+# function that runs the training loop (timed) and one that scores the model.
+
+def backprop_trainer(sizes, dtype, data, epochs, batch_size, lr=1e-3):
+    X, Xte, y, yte = data
+
+    def setup():
+        net = MLP(sizes, hidden="relu", output="softmax", loss="cross_entropy",
+                  seed=SEED, dtype=dtype)
+        opt = Adam(net.params, lr=lr)
+
+        def train():
+            # fit() without its per-epoch evaluation: check the data once, then the
+            # same epochs fit runs (shuffled by a generator seeded like fit's).
+            Xc = net._check_X(X)
+            yc = net._check_Y(y, Xc.shape[0])
+            rng = np.random.default_rng(SEED)
+            for _ in range(epochs):
+                _train_epoch(net, Xc, yc, opt, rng.permutation(Xc.shape[0]), batch_size)
+
+        return train, lambda: accuracy(net, Xte, yte)
+    return setup
+
+
+def sklearn_trainer(hidden, data, epochs, batch_size, lr=1e-3):
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.neural_network import MLPClassifier
+
+    X, Xte, y, yte = data
+
+    def setup():
+        # alpha=0: no L2 penalty (backprop and torch have none); tol=0 and
+        # n_iter_no_change > epochs: exactly `epochs` epochs, no early stop.
+        clf = MLPClassifier(hidden_layer_sizes=hidden, activation="relu", solver="adam",
+                            alpha=0.0, batch_size=batch_size, learning_rate_init=lr,
+                            beta_1=0.9, beta_2=0.999, epsilon=1e-8, max_iter=epochs,
+                            shuffle=True, random_state=SEED, tol=0.0,
+                            n_iter_no_change=epochs + 1, early_stopping=False)
+
+        def train():
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                clf.fit(X, y)
+
+        return train, lambda: float(clf.score(Xte, yte))
+    return setup
+
+
+def torch_trainer(sizes, dtype, data, epochs, batch_size, lr=1e-3):
+    X, Xte, y, yte = data
+    tdtype = torch.float32 if dtype == np.float32 else torch.float64
+
+    def setup():
+        # the same initial weights as the backprop network (torch stores W transposed)
+        ref = MLP(sizes, hidden="relu", output="softmax", loss="cross_entropy",
+                  seed=SEED, dtype=dtype)
+        layers = []
+        for i, layer in enumerate(ref.layers):
+            lin = torch.nn.Linear(*layer.W.shape, dtype=tdtype)
+            with torch.no_grad():
+                lin.weight.copy_(torch.from_numpy(np.ascontiguousarray(layer.W.T)))
+                lin.bias.copy_(torch.from_numpy(layer.b))
+            layers.append(lin)
+            if i < len(ref.layers) - 1:
+                layers.append(torch.nn.ReLU())
+        model = torch.nn.Sequential(*layers)
+        opt = torch.optim.Adam(model.parameters(), lr=lr, betas=(0.9, 0.999), eps=1e-8)
+        Xt, yt = torch.from_numpy(X), torch.from_numpy(y.astype(np.int64))
+        loss_fn = torch.nn.CrossEntropyLoss()     # softmax + cross-entropy, batch mean
+
+        def train():
+            rng = np.random.default_rng(SEED)
+            n = Xt.shape[0]
+            for _ in range(epochs):
+                order = torch.from_numpy(rng.permutation(n))
+                Xs, ys = Xt[order], yt[order]
+                for start in range(0, n, batch_size):
+                    xb, yb = Xs[start:start + batch_size], ys[start:start + batch_size]
+                    opt.zero_grad(set_to_none=True)
+                    loss_fn(model(xb), yb).backward()
+                    opt.step()
+
+        def score():
+            with torch.no_grad():
+                pred = model(torch.from_numpy(Xte)).argmax(dim=1).numpy()
+            return float(np.mean(pred == yte))
+
+        return train, score
+    return setup
+
+
+# ------------------------------------------------------------------------------ timing
+def alternate(impls: dict, repeats: int) -> dict:
+    """Time each implementation ``repeats`` times, in rounds A B C A B C ...
+
+    ``impls`` maps a name to a ``setup()`` returning ``(run, score)``; only ``run()``
+    is timed. One untimed warm-up round comes first. Returns per name the list of
+    times (s) and the score of the last run (None if ``score`` is None).
+    """
+    out = {name: {"times": [], "score": None} for name in impls}
+    for round_ in range(repeats + 1):
+        for name, setup in impls.items():
+            run, score = setup()
+            t0 = time.perf_counter()
+            run()
+            elapsed = time.perf_counter() - t0
+            if round_ > 0:                       # round 0 is the warm-up
+                out[name]["times"].append(elapsed)
+                out[name]["score"] = score() if score is not None else None
+    return out
+
+
+def repeated(fn, reps):
+    """A setup for :func:`alternate` whose run calls ``fn`` ``reps`` times."""
+    def setup():
+        return (lambda: [fn() for _ in range(reps)]), None
+    return setup
+
+
+def result(case, impl, times, acc, note=""):
+    return {"case": case, "impl": impl, "median_s": statistics.median(times),
+            "min_s": min(times), "max_s": max(times),
+            "accuracy": None if acc is None else float(acc), "repeats": len(times),
+            "note": note}
+
+
+def pair_ratio(num, den):
+    """Median, min and max of num[r] / den[r] over rounds r (pairs from one round)."""
+    r = [a / b for a, b in zip(num, den)]
+    return {"median": statistics.median(r), "min": min(r), "max": max(r)}
+
+
+# ------------------------------------------------------------------------------ cases
+def case_digits(results, ratios, ranges):
+    d = digits(dtype=np.float64)
+    data = (d.X_train, d.X_test, d.y_train, d.y_test)
+    epochs, batch = CFG["digits_epochs"], 64
+    impls = {"backprop": backprop_trainer([64, 64, 10], np.float64, data, epochs, batch),
+             "sklearn": sklearn_trainer((64,), data, epochs, batch)}
+    if torch is not None:
+        impls["torch"] = torch_trainer([64, 64, 10], np.float64, data, epochs, batch)
+    out = alternate(impls, CFG["repeats"])
+    case = "digits_64-64-10_f64"
+    note = f"{epochs} epochs, batch {batch}, Adam lr 1e-3, {len(d.y_train)} train samples"
+    for name, o in out.items():
+        results.append(result(case, name, o["times"], o["score"], note))
+    r = pair_ratio(out["backprop"]["times"], out["sklearn"]["times"])
+    ratios["digits_backprop_over_sklearn"], ranges["digits_backprop_over_sklearn"] = r["median"], r
+    if torch is not None:
+        r = pair_ratio(out["backprop"]["times"], out["torch"]["times"])
+        ratios["digits_backprop_over_torch"], ranges["digits_backprop_over_torch"] = r["median"], r
+
+
+def case_large(results, ratios, ranges):
+    data = large_data(CFG["large_n"], CFG["large_test"])
+    epochs, batch, sizes = CFG["large_epochs"], 128, [784, 256, 256, 10]
+    impls = {"backprop": backprop_trainer(sizes, np.float32, data, epochs, batch),
+             "sklearn": sklearn_trainer((256, 256), data, epochs, batch)}
+    if torch is not None:
+        impls["torch"] = torch_trainer(sizes, np.float32, data, epochs, batch)
+    out = alternate(impls, CFG["repeats"])
+    case = "large_784-256-256-10_f32"
+    note = f"{epochs} epochs, batch {batch}, Adam lr 1e-3, {CFG['large_n']} train samples"
+    for name, o in out.items():
+        results.append(result(case, name, o["times"], o["score"], note))
+    r = pair_ratio(out["backprop"]["times"], out["sklearn"]["times"])
+    ratios["large_f32_backprop_over_sklearn"], ranges["large_f32_backprop_over_sklearn"] = r["median"], r
+    if torch is not None:
+        r = pair_ratio(out["backprop"]["times"], out["torch"]["times"])
+        ratios["large_f32_backprop_over_torch"], ranges["large_f32_backprop_over_torch"] = r["median"], r
+    else:
+        ratios["large_f32_backprop_over_torch"] = None
+
+
+def case_passes(results, ratios, ranges):
+    """Forward only vs forward + backward, batch of 256, case 2's network (float32)."""
+    batch, reps = CFG["pass_batch"], CFG["pass_reps"]
+    X, _, y, _ = large_data(batch, 1)
+    net = MLP([784, 256, 256, 10], hidden="relu", output="softmax", loss="cross_entropy",
+              seed=SEED, dtype=np.float32)
+    impls = {"forward": repeated(lambda: net.forward(X), reps),
+             "forward_backward": repeated(lambda: net.loss_and_grads(X, y), reps)}
+    rounds = CFG["repeats"] * CFG["pass_rounds"]
+    out = alternate(impls, rounds)
+    note = f"per call: {rounds} timings of {reps} calls each, divided by {reps}"
+    for name, o in out.items():
+        results.append(result(f"{name}_batch{batch}_f32", "backprop",
+                              [t / reps for t in o["times"]], None, note))
+    r = pair_ratio(out["forward_backward"]["times"], out["forward"]["times"])
+    ratios["forward_backward_over_forward"], ranges["forward_backward_over_forward"] = r["median"], r
+
+
+def case_finite_differences(results, ratios, ranges):
+    """All gradients by central differences (2 losses per parameter) vs one backprop."""
+    sizes, n, reps, bp_reps = CFG["fd_sizes"], CFG["fd_n"], CFG["fd_reps"], CFG["bp_reps"]
+    rng = np.random.default_rng(SEED)
+    net = MLP(sizes, hidden="tanh", output="softmax", loss="cross_entropy", seed=SEED)
+    X = rng.standard_normal((n, sizes[0]))
+    y = rng.integers(0, sizes[-1], size=n)
+
+    def central_differences():
+        return [numerical_gradient(lambda: net.loss(X, y), p) for p in net.params]
+
+    calls = {"central_differences": reps, "backprop": bp_reps}
+    impls = {"central_differences": repeated(central_differences, reps),
+             "backprop": repeated(lambda: net.loss_and_grads(X, y), bp_reps)}
+    out = alternate(impls, CFG["repeats"] * CFG["pass_rounds"])
+    case = f"gradient_{'-'.join(map(str, sizes))}_n{n}_f64"
+    note = (f"{net.n_params} parameters: {2 * net.n_params} loss evaluations vs one "
+            f"backprop; per call (timings of {reps} and {bp_reps} calls)")
+    per_call = {name: [t / calls[name] for t in o["times"]] for name, o in out.items()}
+    for name, times in per_call.items():
+        results.append(result(case, name, times, None, note))
+    r = pair_ratio(per_call["central_differences"], per_call["backprop"])
+    ratios["finite_difference_over_backprop"], ranges["finite_difference_over_backprop"] = r["median"], r
+
+
+# ------------------------------------------------------------------------------ output
+TARGETS = {  # ratio: (bound, what it means)
+    "digits_backprop_over_sklearn": 0.5,
+    "large_f32_backprop_over_torch": 1.0,
+    "forward_backward_over_forward": 2.5,
+}
+
+
+def environment():
+    pools = [{k: p.get(k) for k in ("user_api", "internal_api", "num_threads", "version")}
+             for p in threadpoolctl.threadpool_info()]
+    import sklearn
+    return {
+        "threads": ARGS.threads,
+        "threads_how": (", ".join(f"{v}={ARGS.threads}" for v in THREAD_VARS)
+                        + f" set before importing NumPy; threadpoolctl.threadpool_limits"
+                        f"({ARGS.threads}); "
+                        f"torch.set_num_threads({ARGS.threads}), "
+                        "torch.set_num_interop_threads(1)"),
+        "thread_pools": pools,
+        "quick": ARGS.quick,
+        "config": CFG,
+        "python": platform.python_version(),
+        "machine": f"{platform.machine()}, {os.cpu_count()} logical CPUs",
+        "numpy": np.__version__,
+        "sklearn": sklearn.__version__,
+        "torch": None if torch is None else torch.__version__,
+        "backprop": backprop.__version__,
+        "torch_note": TORCH_NOTE,
+        "timing": "wall clock (time.perf_counter) of the training loop only; one warm-up "
+                  "round, then rounds in alternation; ratios pair by pair per round",
+    }
+
+
+def fmt_ratio(v) -> str:
+    return "n/a" if v is None else (f"{v:.3f}" if v < 10 else f"{v:.0f}")
+
+
+def text_table(report) -> str:
+    rows = [f"{'case':<30} {'impl':<20} {'median s':>10} {'min s':>10} {'max s':>10} {'accuracy':>9}"]
+    for r in report["results"]:
+        acc = "" if r["accuracy"] is None else f"{100 * r['accuracy']:.2f}%"
+        rows.append(f"{r['case']:<30} {r['impl']:<20} {r['median_s']:>10.4g} "
+                    f"{r['min_s']:>10.4g} {r['max_s']:>10.4g} {acc:>9}")
+    rows.append("")
+    for k, v in report["ratios"].items():
+        rng = report["ratio_ranges"].get(k)
+        span = f"  (pairs: {fmt_ratio(rng['min'])} .. {fmt_ratio(rng['max'])})" if rng else ""
+        target = f"  target <= {TARGETS[k]}: {'met' if v is not None and v <= TARGETS[k] else 'NOT met'}" \
+            if k in TARGETS and v is not None else ""
+        rows.append(f"{k:<34} {'n/a (no PyTorch)' if v is None else fmt_ratio(v)}{span}{target}")
+    return "\n".join(rows)
+
+
+def markdown_table(report) -> str:
+    lines = ["| case | impl | median (s) | min (s) | max (s) | test accuracy |",
+             "| --- | --- | ---: | ---: | ---: | ---: |"]
+    for r in report["results"]:
+        acc = "" if r["accuracy"] is None else f"{100 * r['accuracy']:.2f}%"
+        lines.append(f"| {r['case']} | {r['impl']} | {r['median_s']:.4g} | {r['min_s']:.4g} "
+                     f"| {r['max_s']:.4g} | {acc} |")
+    lines += ["", "| ratio (median of per-round pairs) | value | pairs min .. max | target |",
+              "| --- | ---: | ---: | --- |"]
+    for k, v in report["ratios"].items():
+        rng = report["ratio_ranges"].get(k)
+        span = f"{fmt_ratio(rng['min'])} .. {fmt_ratio(rng['max'])}" if rng else ""
+        if k in TARGETS:
+            ok = "n/a" if v is None else ("met" if v <= TARGETS[k] else "**not met**")
+            target = f"<= {TARGETS[k]}: {ok}"
+        else:
+            target = ""
+        lines.append(f"| {k} | {fmt_ratio(v)} | {span} | {target} |")
+    env = report["environment"]
+    lines += ["", f"Threads: {env['threads_how']}. {env['machine']}; Python {env['python']}, "
+              f"NumPy {env['numpy']}, scikit-learn {env['sklearn']}, {env['torch_note']}."]
+    return "\n".join(lines)
+
+
+def main():
+    results, ratios, ranges = [], {}, {}
+    with threadpoolctl.threadpool_limits(limits=ARGS.threads):
+        for case in (case_digits, case_large, case_passes, case_finite_differences):
+            t0 = time.perf_counter()
+            case(results, ratios, ranges)
+            print(f"[{case.__name__} done in {time.perf_counter() - t0:.1f} s]", file=sys.stderr)
+    order = ["digits_backprop_over_sklearn", "large_f32_backprop_over_torch",
+             "forward_backward_over_forward", "finite_difference_over_backprop"]
+    ratios = {**{k: ratios.get(k) for k in order},
+              **{k: v for k, v in ratios.items() if k not in order}}
+    report = {"results": results, "ratios": ratios, "ratio_ranges": ranges,
+              "targets": TARGETS, "environment": environment()}
+    print(TORCH_NOTE)
+    print(f"threads: {report['environment']['threads_how']}")
+    print(text_table(report))
+    if ARGS.markdown:
+        print()
+        print(markdown_table(report))
+    if ARGS.json:
+        Path(ARGS.json).write_text(json.dumps(report, indent=2) + "\n")
+    return report
+
+
+if __name__ == "__main__":
+    main()
