@@ -253,45 +253,36 @@ def pair_ratio(num, den):
 
 
 # ------------------------------------------------------------------------------ cases
-def case_digits(results, ratios, ranges):
-    d = digits(dtype=np.float64)
-    data = (d.X_train, d.X_test, d.y_train, d.y_test)
-    epochs, batch = CFG["digits_epochs"], 64
-    impls = {"backprop": backprop_trainer([64, 64, 10], np.float64, data, epochs, batch),
-             "sklearn": sklearn_trainer((64,), data, epochs, batch)}
+def compare_training(case, key, sizes, dtype, data, epochs, batch, results, ratios, ranges):
+    """Train ``sizes`` with Adam in every implementation, alternating; record the times,
+    accuracies and the ratios ``{key}_backprop_over_sklearn`` / ``_over_torch``."""
+    impls = {"backprop": backprop_trainer(sizes, dtype, data, epochs, batch),
+             "sklearn": sklearn_trainer(tuple(sizes[1:-1]), data, epochs, batch)}
     if torch is not None:
-        impls["torch"] = torch_trainer([64, 64, 10], np.float64, data, epochs, batch)
+        impls["torch"] = torch_trainer(sizes, dtype, data, epochs, batch)
     out = alternate(impls, CFG["repeats"])
-    case = "digits_64-64-10_f64"
-    note = f"{epochs} epochs, batch {batch}, Adam lr 1e-3, {len(d.y_train)} train samples"
+    note = f"{epochs} epochs, batch {batch}, Adam lr 1e-3, {len(data[2])} train samples"
     for name, o in out.items():
         results.append(result(case, name, o["times"], o["score"], note))
-    r = pair_ratio(out["backprop"]["times"], out["sklearn"]["times"])
-    ratios["digits_backprop_over_sklearn"], ranges["digits_backprop_over_sklearn"] = r["median"], r
-    if torch is not None:
-        r = pair_ratio(out["backprop"]["times"], out["torch"]["times"])
-        ratios["digits_backprop_over_torch"], ranges["digits_backprop_over_torch"] = r["median"], r
+    for peer in ("sklearn", "torch"):
+        name = f"{key}_backprop_over_{peer}"
+        if peer in out:
+            r = pair_ratio(out["backprop"]["times"], out[peer]["times"])
+            ratios[name], ranges[name] = r["median"], r
+
+
+def case_digits(results, ratios, ranges):
+    d = digits(dtype=np.float64)
+    compare_training("digits_64-64-10_f64", "digits", [64, 64, 10], np.float64,
+                     (d.X_train, d.X_test, d.y_train, d.y_test),
+                     CFG["digits_epochs"], 64, results, ratios, ranges)
 
 
 def case_large(results, ratios, ranges):
-    data = large_data(CFG["large_n"], CFG["large_test"])
-    epochs, batch, sizes = CFG["large_epochs"], 128, [784, 256, 256, 10]
-    impls = {"backprop": backprop_trainer(sizes, np.float32, data, epochs, batch),
-             "sklearn": sklearn_trainer((256, 256), data, epochs, batch)}
-    if torch is not None:
-        impls["torch"] = torch_trainer(sizes, np.float32, data, epochs, batch)
-    out = alternate(impls, CFG["repeats"])
-    case = "large_784-256-256-10_f32"
-    note = f"{epochs} epochs, batch {batch}, Adam lr 1e-3, {CFG['large_n']} train samples"
-    for name, o in out.items():
-        results.append(result(case, name, o["times"], o["score"], note))
-    r = pair_ratio(out["backprop"]["times"], out["sklearn"]["times"])
-    ratios["large_f32_backprop_over_sklearn"], ranges["large_f32_backprop_over_sklearn"] = r["median"], r
-    if torch is not None:
-        r = pair_ratio(out["backprop"]["times"], out["torch"]["times"])
-        ratios["large_f32_backprop_over_torch"], ranges["large_f32_backprop_over_torch"] = r["median"], r
-    else:
-        ratios["large_f32_backprop_over_torch"] = None
+    compare_training("large_784-256-256-10_f32", "large_f32", [784, 256, 256, 10], np.float32,
+                     large_data(CFG["large_n"], CFG["large_test"]),
+                     CFG["large_epochs"], 128, results, ratios, ranges)
+    ratios.setdefault("large_f32_backprop_over_torch", None)  # a schema key: null without PyTorch
 
 
 def case_passes(results, ratios, ranges):
