@@ -81,6 +81,8 @@ class Dense:
     # Fast path (used by MLP for its first layer): the same as backward_delta without
     # dE/dX = delta W^T. That product is the gradient with respect to the *data*, which
     # training never uses, and for a wide input (784 pixels) it costs as much as dW.
+    # backward_delta spells the same three lines out because the book shows it; a
+    # subclass that changes how dW or db are computed must override both methods.
     def _backward_params_only(self, delta: np.ndarray) -> None:
         """Store delta, dW = X^T delta (eq-grad-W) and db (eq-grad-b); return nothing."""
         if self.X is None:
