@@ -40,10 +40,12 @@ def as_float_array(x, name: str, ndim: int | None = None, dtype=np.float64) -> n
         raise ValueError(
             f"{name} must be a {ndim}-D array; got shape {arr.shape} ({arr.ndim}-D)"
         )
-    arr = arr.astype(dtype, copy=False)
+    with np.errstate(over="ignore"):   # a value too large for dtype becomes inf: reported below
+        arr = arr.astype(dtype, copy=False)
     if not np.all(np.isfinite(arr)):
         bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
-        raise ValueError(f"{name} must be finite; it holds {bad} NaN or inf value(s)")
+        raise ValueError(f"{name} must be finite; it holds {bad} NaN or inf value(s) "
+                         f"(as {np.dtype(dtype).name}, whose largest value is {np.finfo(dtype).max:.3g})")
     return arr
 
 

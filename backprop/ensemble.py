@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validate import as_float_array, check_labels
 from .activations import get_activation
 from .losses import log_softmax
 from .network import MLP
@@ -52,6 +51,8 @@ class Ensemble:
                 raise ValueError(f"all networks must share sizes, activations, loss and dtype; "
                                  f"network 0 has {spec}, network {i} has {other}")
         self.sizes, self.hidden, self.output, self.loss_name, self.dtype = spec
+        self.init = first.init
+        self._template = first   # its input checks are the ensemble's (no second copy)
         self.K = len(nets)
         #: [W1, b1, ..., WL, bL], each with a leading axis of length K (copies, not views)
         self.params = [np.stack([net.params[i] for net in nets]) for i in range(len(first.params))]
@@ -67,27 +68,21 @@ class Ensemble:
         """Network k as a stand-alone :class:`MLP` holding a copy of its current parameters."""
         if isinstance(k, bool) or not isinstance(k, (int, np.integer)) or not 0 <= k < self.K:
             raise ValueError(f"k must be an integer in 0..{self.K - 1}; got {k!r}")
-        net = MLP(self.sizes, self.hidden, self.output, self.loss_name, dtype=self.dtype)
+        net = MLP(self.sizes, self.hidden, self.output, self.loss_name, dtype=self.dtype,
+                  init=self.init)
         for p, stacked in zip(net.params, self.params):
             p[...] = stacked[k]
         return net
 
     # ------------------------------------------------------------------ checks
     def _check_XY(self, X, Y):
-        X = as_float_array(X, "X", ndim=2, dtype=self.dtype)
-        n, n_out = X.shape[0], self.sizes[-1]
-        if X.shape[1] != self.sizes[0] or n == 0:
-            raise ValueError(f"X must have shape (N, {self.sizes[0]}) with N >= 1; got {X.shape}")
+        """X and Y checked exactly as ``MLP`` checks them; labels become one-hot rows."""
+        X = self._template._check_X(X)
         if Y is None:
             return X, None
-        if self.loss_name == "cross_entropy" and np.ndim(Y) == 1:
-            labels = check_labels(Y, n_out, "Y (class labels)")
-            if labels.shape[0] != n:
-                raise ValueError(f"X has {n} samples but Y has {labels.shape[0]} labels")
-            Y = np.eye(n_out, dtype=self.dtype)[labels]
-        Y = as_float_array(Y, "Y", dtype=self.dtype)
-        if Y.shape != (n, n_out):
-            raise ValueError(f"Y must have shape ({n}, {n_out}) (shared by all members); got {Y.shape}")
+        Y = self._template._check_Y(Y, X.shape[0])
+        if Y.ndim == 1:                                 # cross_entropy class labels
+            Y = np.eye(self.sizes[-1], dtype=self.dtype)[Y]
         return X, Y
 
     # ------------------------------------------------------------------ passes

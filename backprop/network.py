@@ -137,7 +137,10 @@ class MLP:
             return labels
         Y_arr = as_float_array(Y, "Y", dtype=self.dtype)
         if Y_arr.shape != (n, n_out):
-            hint = " (for class labels of shape (N,), use loss='cross_entropy')" if Y_arr.ndim == 1 else ""
+            hint = ""
+            if Y_arr.ndim == 1:
+                hint = (" (use Y.reshape(-1, 1) for one output per sample)" if n_out == 1 else
+                        " (for class labels of shape (N,), use loss='cross_entropy')")
             raise ValueError(f"Y must have shape ({n}, {n_out}) to match X and the output layer; "
                              f"got {Y_arr.shape}{hint}")
         if self.loss_name in ("bce", "cross_entropy") and np.any((Y_arr < 0) | (Y_arr > 1)):

@@ -58,21 +58,26 @@ class Optimizer:
         grads = list(grads)
         if len(grads) != len(self.params):
             raise ValueError(f"expected {len(self.params)} gradients (one per parameter); got {len(grads)}")
+        checked = []
         for i, (p, g) in enumerate(zip(self.params, grads)):
             if np.shape(g) != p.shape:
                 raise ValueError(f"grads[{i}] must have shape {p.shape}; got {np.shape(g)}")
             if np.asarray(g).dtype.kind not in "biuf":
                 raise TypeError(f"grads[{i}] must hold real numbers; got dtype {np.asarray(g).dtype}")
-            if not np.all(np.isfinite(g)):
-                raise ValueError(f"grads[{i}] holds NaN or inf; refusing to update the parameters")
-        return grads
+            with np.errstate(over="ignore"):
+                g = np.asarray(g, dtype=p.dtype)   # checked in the parameter's dtype:
+            if not np.all(np.isfinite(g)):         # 1e39 is finite in float64, inf in float32
+                raise ValueError(f"grads[{i}] holds NaN or inf (in {p.dtype}); "
+                                 "refusing to update the parameters")
+            checked.append(g)
+        return checked
 
     def step(self, grads) -> None:
         """Update every parameter in place from its gradient."""
         grads = self._check(grads)
         self.t += 1
         for i, (p, g) in enumerate(zip(self.params, grads)):
-            self._update(i, p, np.asarray(g, dtype=p.dtype))
+            self._update(i, p, g)
 
     def _update(self, i, p, g):
         raise NotImplementedError
@@ -169,7 +174,8 @@ class Adam(Optimizer):
 class _FlatState:
     """Adam's m and v (and two scratch buffers) for all parameters, end to end in flat
     arrays; ``m_views[i]`` is the slice of ``m`` shaped like parameter i (no copy), and
-    becomes ``opt.m[i]``, so either path updates the same live state.
+    becomes ``opt.m[i]``, so either path updates the same live state (while ``owns``
+    holds; otherwise the fast path hands over to ``step``).
     """
 
     def __init__(self, params):
@@ -177,7 +183,7 @@ class _FlatState:
         self.bounds = np.cumsum([0] + [p.size for p in params]).tolist()
         dtype = params[0].dtype
         self.m, self.v, self.g, self.buf = (np.zeros(self.bounds[-1], dtype) for _ in range(4))
-        self.m_views, self.v_views, self.g_views = (self.views(a) for a in (self.m, self.v, self.g))
+        self.m_views, self.v_views = self.views(self.m), self.views(self.v)
 
     @classmethod
     def build(cls, params):
@@ -192,10 +198,11 @@ class _FlatState:
                 for a, b, shape in zip(self.bounds[:-1], self.bounds[1:], self.shapes)]
 
     def owns(self, m, v) -> bool:
-        """True while opt.m and opt.v still hold this state's views."""
+        """True while opt.m and opt.v are still this state's views (not after a user
+        replaced them, nor after copy.deepcopy or pickle, which turn views into copies)."""
         return (len(m) == len(self.m_views) and len(v) == len(self.v_views)
-                and all(a is b for a, b in zip(m, self.m_views))
-                and all(a is b for a, b in zip(v, self.v_views)))
+                and all(a is b and a.base is self.m for a, b in zip(m, self.m_views))
+                and all(a is b and a.base is self.v for a, b in zip(v, self.v_views)))
 
 
 # Adam's fast path, used by fit (through Adam._step_trusted). Adam._update runs about 14
@@ -240,7 +247,7 @@ def _adam_step_flat(opt: Adam, grads) -> None:
         np.divide(m, c1, out=g)                     # m_hat
         g *= opt.lr
         g /= buf                                    # lr m_hat / (sqrt(v_hat) + eps)
-    for p, step in zip(opt.params, flat.g_views):
+    for p, step in zip(opt.params, flat.views(flat.g)):
         p -= step                                   # w <- w - lr m_hat / (...)
 
 

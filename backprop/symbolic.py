@@ -81,6 +81,12 @@ def _symbol_matrix(rows: int, cols: int, name) -> sp.Matrix:
     return sp.Matrix(rows, cols, lambda i, j: sp.Symbol(name(i + 1, j + 1), real=True))
 
 
+def _pair(i: int, j: int) -> str:
+    """Subscript for entry (i, j): "12" for small indices, "1,12" once one has two digits
+    (without the comma, w_{1,11} and w_{11,1} would both be named w_{111})."""
+    return f"{i}{j}" if i < 10 and j < 10 else f"{i},{j}"
+
+
 class SymbolicMLP:
     """A small fully connected network in which every quantity is a SymPy expression.
 
@@ -106,11 +112,11 @@ class SymbolicMLP:
             self.X = _symbol_matrix(1, sizes[0], lambda n, i: f"x_{{{i}}}")
             self.Y = _symbol_matrix(1, sizes[-1], lambda n, k: f"y_{{{k}}}")
         else:
-            self.X = _symbol_matrix(N, sizes[0], lambda n, i: f"x_{{{n}{i}}}")
-            self.Y = _symbol_matrix(N, sizes[-1], lambda n, k: f"y_{{{n}{k}}}")
+            self.X = _symbol_matrix(N, sizes[0], lambda n, i: f"x_{{{_pair(n, i)}}}")
+            self.Y = _symbol_matrix(N, sizes[-1], lambda n, k: f"y_{{{_pair(n, k)}}}")
         self.W, self.b, self.Z, self.A = {}, {}, {}, {0: self.X}
         for l in range(1, L + 1):
-            self.W[l] = _symbol_matrix(sizes[l - 1], sizes[l], lambda i, j, l=l: f"w^{{[{l}]}}_{{{i}{j}}}")
+            self.W[l] = _symbol_matrix(sizes[l - 1], sizes[l], lambda i, j, l=l: f"w^{{[{l}]}}_{{{_pair(i, j)}}}")
             self.b[l] = _symbol_matrix(1, sizes[l], lambda _, j, l=l: f"b^{{[{l}]}}_{{{j}}}")
             self.Z[l] = self._affine(l, self.A[l - 1])
             self.A[l] = _apply_activation(self.activation_name(l), self.Z[l])
@@ -152,7 +158,7 @@ class SymbolicMLP:
         L = self.n_layers
         if isinstance(l, bool) or not isinstance(l, (int, np.integer)) or not 1 <= l <= L:
             raise ValueError(f"layer l must be an integer in 1..{L}; got {l!r}")
-        S = _symbol_matrix(self.n_samples, self.sizes[l], lambda n, j: f"s_{{{n}{j}}}")
+        S = _symbol_matrix(self.n_samples, self.sizes[l], lambda n, j: f"s_{{{_pair(n, j)}}}")
         Z = self.Z[l] + S
         A = _apply_activation(self.activation_name(l), Z)
         for k in range(l + 1, L + 1):

@@ -34,16 +34,17 @@ def _train_epoch(net, X, Y, optimizer: Optimizer, order, batch_size: int) -> Non
     them, go to the unchecked ``net._loss_and_grads`` and ``optimizer._step_trusted``:
     the same arithmetic as ``loss_and_grads`` and ``step`` without scanning every batch
     again. A ``loss_and_grads`` replaced by a subclass or on the instance is called as
-    usual. benchmarks/run.py times this loop: ``fit`` without its per-epoch evaluation.
+    usual, and its gradients then go through the checked ``step``.
+    benchmarks/run.py times this loop: ``fit`` without its per-epoch evaluation.
     """
-    loss_and_grads = net.loss_and_grads
+    loss_and_grads, step = net.loss_and_grads, optimizer.step
     if getattr(loss_and_grads, "__func__", None) is MLP.loss_and_grads:
-        loss_and_grads = net._loss_and_grads
+        loss_and_grads, step = net._loss_and_grads, optimizer._step_trusted
     X, Y = X[order], Y[order]      # shuffle once; each mini-batch is then a view
     for start in range(0, len(order), batch_size):
         stop = start + batch_size
         _, grads = loss_and_grads(X[start:stop], Y[start:stop])
-        optimizer._step_trusted(grads)
+        step(grads)
 
 
 def fit(net, X, Y, optimizer: Optimizer, epochs: int = 10, batch_size: int | None = None,

@@ -120,3 +120,19 @@ def test_bad_input_is_rejected():
         ens.member(len(SEEDS))
     with pytest.raises(ValueError, match="finite"):
         ens.forward(np.full((4, 2), np.nan))
+
+
+def test_targets_are_checked_like_mlp():
+    ens = Ensemble.from_seeds([2, 3, 1], [0, 1], hidden="tanh", output="sigmoid", loss="bce")
+    X = np.zeros((2, 2))
+    with pytest.raises(ValueError, match=r"\[0, 1\]"):
+        ens.loss_and_grads(X, np.array([[2.0], [0.0]]))
+    ce = Ensemble.from_seeds([2, 3, 3], [0, 1], hidden="tanh", output="softmax", loss="cross_entropy")
+    with pytest.raises(ValueError, match="sum to 1"):
+        ce.loss_and_grads(X, np.ones((2, 3)))
+    assert ens.member(0).init == ens.init
+
+
+def test_member_keeps_the_init_scheme():
+    ens = Ensemble.from_seeds([2, 3, 1], [0], hidden="tanh", output="sigmoid", loss="bce", init="normal")
+    assert ens.member(0).init == "normal"

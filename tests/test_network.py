@@ -212,9 +212,10 @@ def test_bce_targets_outside_unit_interval():
 
 
 def test_one_dimensional_targets_for_mse_get_a_hint():
-    net = MLP([2, 2, 1])
-    with pytest.raises(ValueError, match=r"Y must have shape \(3, 1\).*cross_entropy"):
-        net.loss_and_grads(np.zeros((3, 2)), np.zeros(3))
+    with pytest.raises(ValueError, match=r"Y must have shape \(3, 1\).*reshape\(-1, 1\)"):
+        MLP([2, 2, 1]).loss_and_grads(np.zeros((3, 2)), np.zeros(3))
+    with pytest.raises(ValueError, match=r"Y must have shape \(3, 2\).*cross_entropy"):
+        MLP([2, 2, 2]).loss_and_grads(np.zeros((3, 2)), np.zeros(3))
 
 
 def test_predict():

@@ -293,3 +293,33 @@ def test_unknown_optimizer_name():
         get_optimizer("adamw", [np.ones(2)], lr=0.1)
     with pytest.raises(TypeError, match="optimizer must be a string"):
         get_optimizer(SGD, [np.ones(2)], lr=0.1)
+
+
+def test_adam_fast_path_survives_deepcopy_and_pickle():
+    """fit's flat-buffer Adam must train a copied optimizer exactly like a fresh one."""
+    import copy
+    import pickle
+
+    from backprop import MLP
+    from backprop.data import xor
+    from backprop.training import fit
+
+    X, Y = xor()
+
+    def trained(make):
+        net = MLP([2, 4, 1], hidden="tanh", output="sigmoid", loss="bce", seed=0)
+        net, opt = make(net, Adam(net.params, lr=0.1))
+        fit(net, X, Y, opt, epochs=30)
+        return net.params
+
+    reference = trained(lambda n, o: (n, o))
+    for make in (lambda n, o: copy.deepcopy((n, o)), lambda n, o: pickle.loads(pickle.dumps((n, o)))):
+        params = trained(make)
+        assert all(np.array_equal(a, b) for a, b in zip(params, reference))
+
+
+def test_gradients_are_checked_in_the_parameters_dtype():
+    p = np.zeros(3, dtype=np.float32)
+    with pytest.raises(ValueError, match="NaN or inf"):
+        SGD([p], lr=0.1).step([np.full(3, 1e39)])   # finite in float64, inf in float32
+    assert np.all(p == 0)

@@ -152,3 +152,9 @@ def test_bad_numbers_are_rejected():
     with pytest.raises(TypeError, match="SymbolicMLP"):
         brute_force_gradients(net, net.params, X, Y)
     assert isinstance(sym, SymbolicMLP)
+
+
+def test_symbol_names_stay_distinct_beyond_nine_units():
+    net = symbolic_mlp([11, 11], hidden="sigmoid", output="identity", loss="mse")
+    W = net.W[1]
+    assert len(set(W)) == 121 and W[10, 0] != W[0, 10]

@@ -303,3 +303,20 @@ def test_fit_refuses_to_continue_when_training_diverges():
     for opt in (SGD(net.params, lr=1.0), Adam(net.params, lr=1.0)):
         with pytest.raises(ValueError, match="NaN or inf"), np.errstate(all="ignore"):
             fit(net, X_big, Y, opt, epochs=3)
+
+
+def test_gradients_from_an_overridden_loss_and_grads_are_checked():
+    """A subclass's gradients take the checked step, even with Adam's fast path."""
+    from backprop.optim import Adam
+
+    class Transposed(MLP):
+        def loss_and_grads(self, X, Y):
+            value, grads = super().loss_and_grads(X, Y)
+            return value, [g.T for g in grads]
+
+    net = Transposed([2, 4, 1], hidden="tanh", output="sigmoid", loss="bce")
+    X, Y = np.array([[0.0, 1.0], [1.0, 0.0]]), np.array([[1.0], [0.0]])
+    before = [p.copy() for p in net.params]
+    with pytest.raises(ValueError, match=r"grads\[0\] must have shape \(2, 4\)"):
+        fit(net, X, Y, Adam(net.params), epochs=1)
+    assert all(np.array_equal(p, q) for p, q in zip(net.params, before))
