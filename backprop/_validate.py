@@ -11,6 +11,9 @@ import numpy as np
 
 SUPPORTED_DTYPES = (np.float32, np.float64)
 
+#: how far a row of target probabilities may sum from 1 (cross-entropy), per dtype
+PROB_ROW_ATOL = {np.float64: 1e-6, np.float32: 1e-4}
+
 
 def check_dtype(dtype) -> np.dtype:
     """Return ``np.dtype(dtype)`` if it is float32 or float64, else raise ``TypeError``."""

@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validate import as_float_array, check_labels, check_same_shape
+from ._validate import PROB_ROW_ATOL, as_float_array, check_labels, check_same_shape
 from .activations import ACTIVATIONS, sigmoid
 
 #: row-wise softmax: the very function the output layer applies, A[L] = softmax(Z[L])
@@ -118,7 +118,7 @@ def softmax_cross_entropy(z, y):
     else:
         z_arr, target = _prepare(z_arr, y, "z", "y")
         _check_unit_interval(target, "y")
-        if not np.allclose(target.sum(axis=1), 1, atol=1e-6 if dtype == np.float64 else 1e-4):
+        if not np.allclose(target.sum(axis=1), 1, atol=PROB_ROW_ATOL[np.dtype(dtype).type]):
             raise ValueError("each row of y must sum to 1 (a probability distribution over classes)")
     logp = log_softmax(z_arr)
     value = float(-np.sum(target * logp) / n)

@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._validate import as_float_array, check_dtype, check_labels, check_name
+from ._validate import PROB_ROW_ATOL, as_float_array, check_dtype, check_labels, check_name
 from .init import init_weights, resolve_init
 from .layers import Dense
 from .losses import (_bce_with_logits_unchecked, _mse_unchecked,
@@ -50,6 +50,25 @@ def _check_sizes(sizes) -> list[int]:
         if s < 1:
             raise ValueError(f"layer sizes must be at least 1; got {sizes}")
     return [int(s) for s in sizes]
+
+
+def check_architecture(sizes, hidden, output, loss):
+    """Check an MLP's widths, activation names, loss name and that the loss fits the
+    output; return ``(sizes as a list of int, hidden, output, loss)``. Shared by
+    :class:`MLP` and :func:`backprop.symbolic.symbolic_mlp`."""
+    sizes = _check_sizes(sizes)
+    check_name(hidden, HIDDEN, "hidden activation")
+    check_name(output, OUTPUTS, "output activation")
+    check_name(loss, LOSSES, "loss")
+    needed = LOSS_NEEDS_OUTPUT[loss]
+    if needed is not None and output != needed:
+        raise ValueError(f'loss="{loss}" needs output="{needed}"; got output="{output}"')
+    return sizes, hidden, output, loss
+
+
+def param_names(n_layers: int) -> list[str]:
+    """["W1", "b1", ..., "WL", "bL"] for a network of ``n_layers`` layers."""
+    return [f"{p}{l}" for l in range(1, n_layers + 1) for p in ("W", "b")]
 
 
 class MLP:
@@ -82,13 +101,8 @@ class MLP:
 
     def __init__(self, sizes, hidden="sigmoid", output="identity", loss="mse",
                  seed=0, dtype=np.float64, init="auto"):
-        self.sizes = _check_sizes(sizes)
-        self.hidden = check_name(hidden, HIDDEN, "hidden activation")
-        self.output = check_name(output, OUTPUTS, "output activation")
-        self.loss_name = check_name(loss, LOSSES, "loss")
-        needed = LOSS_NEEDS_OUTPUT[loss]
-        if needed is not None and output != needed:
-            raise ValueError(f'loss="{loss}" needs output="{needed}"; got output="{output}"')
+        self.sizes, self.hidden, self.output, self.loss_name = check_architecture(
+            sizes, hidden, output, loss)
         self.dtype = check_dtype(dtype)
         if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
             raise TypeError(f"seed must be an integer; got {seed!r}")
@@ -110,7 +124,7 @@ class MLP:
     @property
     def param_names(self) -> list[str]:
         """["W1", "b1", ..., "WL", "bL"], aligned with :attr:`params`."""
-        return [f"{p}{l}" for l in range(1, len(self.layers) + 1) for p in ("W", "b")]
+        return param_names(len(self.layers))
 
     @property
     def n_params(self) -> int:
@@ -147,7 +161,7 @@ class MLP:
             raise ValueError(f"targets for loss='{self.loss_name}' must lie in [0, 1]; "
                              f"got values from {Y_arr.min()} to {Y_arr.max()}")
         # the tolerance softmax_cross_entropy applies (MLP calls its unchecked kernel)
-        atol = 1e-6 if self.dtype == np.float64 else 1e-4
+        atol = PROB_ROW_ATOL[self.dtype.type]
         if self.loss_name == "cross_entropy" and not np.allclose(Y_arr.sum(axis=1), 1, atol=atol):
             raise ValueError("each row of Y must sum to 1 for loss='cross_entropy' (one-hot or probabilities)")
         return Y_arr

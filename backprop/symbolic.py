@@ -194,7 +194,9 @@ class SymbolicMLP:
         return arrays, X, Y_arr
 
     def _param_names(self):
-        return [f"{p}{l}" for l in range(1, self.n_layers + 1) for p in ("W", "b")]
+        from .network import param_names
+
+        return param_names(self.n_layers)
 
     def substitutions(self, params, X, Y) -> dict:
         """{symbol: float} for every symbol, from numeric ``params`` [W1, b1, ...]
@@ -236,15 +238,9 @@ def symbolic_mlp(sizes, hidden="sigmoid", output="sigmoid", loss="mse", n_sample
     ``cross_entropy`` a softmax output, while ``mse`` takes any output. Keep it tiny: the
     expressions grow with every layer and every sample (sizes like [2, 3, 2, 1]).
     """
-    from .network import HIDDEN, LOSS_NEEDS_OUTPUT, LOSSES, OUTPUTS, _check_sizes
+    from .network import check_architecture
 
-    sizes = _check_sizes(sizes)
-    check_name(hidden, HIDDEN, "hidden activation")
-    check_name(output, OUTPUTS, "output activation")
-    check_name(loss, LOSSES, "loss")
-    needed = LOSS_NEEDS_OUTPUT[loss]
-    if needed is not None and output != needed:
-        raise ValueError(f'loss="{loss}" needs output="{needed}"; got output="{output}"')
+    sizes, hidden, output, loss = check_architecture(sizes, hidden, output, loss)
     if isinstance(n_samples, bool) or not isinstance(n_samples, (int, np.integer)):
         raise TypeError(f"n_samples must be an integer; got {n_samples!r}")
     if n_samples < 1:
