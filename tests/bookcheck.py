@@ -88,3 +88,42 @@ def equation_report(texts: dict[str, str]) -> dict[str, list[str]]:
     report["no_assert"] = sorted(l for l, bodies in checks.items()
                                  if l in set(labels) and not any("assert" in b for b in bodies))
     return report
+
+
+#: the width a code line may have on the page (PEP 8): wider lines scroll sideways
+CODE_WIDTH = 79
+LITERALINCLUDE = re.compile(
+    r"^```\{literalinclude\}\s+(?P<path>\S+)\n(?P<opts>(?::[^\n]*\n)*)", re.M)
+
+
+def wide_code_lines(text: str, source_dir: Path) -> list[str]:
+    """Lines wider than CODE_WIDTH in the code cells of a chapter and in the package
+    objects it shows with ``literalinclude`` (``:pyobject:``), as ``"where: line"``."""
+    import ast
+
+    wide = []
+    for cell in CODE_CELL.finditer(text):
+        body = cell.group("body").splitlines()
+        # skip the cell's option lines (":tags: [...]") at the top
+        wide += [f"code cell: {l}" for l in body
+                 if len(l) > CODE_WIDTH and not l.startswith(":tags:")]
+    for inc in LITERALINCLUDE.finditer(text):
+        path = (source_dir / inc.group("path")).resolve()
+        opts = dict(re.findall(r"^:(\w+):\s*(.*)$", inc.group("opts"), re.M))
+        src = path.read_text()
+        lines = src.splitlines()
+        if "pyobject" in opts:
+            node, tree = None, ast.parse(src)
+            for part in opts["pyobject"].split("."):
+                body = tree.body if node is None else node.body
+                node = next(n for n in body if getattr(n, "name", None) == part)
+            first = node.lineno - 1
+            if getattr(node, "decorator_list", None):
+                first = node.decorator_list[0].lineno - 1
+            lines = lines[first:node.end_lineno]
+        elif "lines" in opts:
+            a, _, b = opts["lines"].partition("-")
+            lines = lines[int(a) - 1:int(b or a)]
+        name = f"{inc.group('path')}::{opts.get('pyobject', '')}"
+        wide += [f"{name}: {l}" for l in lines if len(l) > CODE_WIDTH]
+    return wide

@@ -5,7 +5,8 @@ import re
 
 import pytest
 
-from bookcheck import ROOT, checked_labels, equation_report, equations, notebook_files, toc_files
+from bookcheck import (ROOT, checked_labels, equation_report, equations,
+                       notebook_files, toc_files, wide_code_lines)
 
 TEXTS = {p.relative_to(ROOT).as_posix(): p.read_text() for p in toc_files()}
 
@@ -64,3 +65,17 @@ def test_every_figure_has_alt_text_and_a_caption(name):
         assert any(l.startswith(":alt:") and l[5:].strip() for l in lines), f"{name}: figure without :alt:"
         if m.group(1) != "image":
             assert any(l.strip() and not l.startswith(":") for l in lines), f"{name}: figure without caption"
+
+
+@pytest.mark.parametrize("name", list(TEXTS))
+def test_code_on_the_page_fits_79_columns(name):
+    """Code cells and the package code a chapter shows stay within 79 columns, so
+    nothing scrolls sideways on the rendered page (or runs off a printed one)."""
+    wide = wide_code_lines(TEXTS[name], (ROOT / name).parent)
+    assert not wide, f"{name}: {len(wide)} lines wider than 79 columns, e.g. {wide[:3]}"
+
+
+def test_the_width_check_sees_cells_and_included_code():
+    cell = "```{code-cell} ipython3\n:tags: [hide-input]\nx = 1" + " " * 80 + "\n```\n"
+    assert len(wide_code_lines(cell, ROOT / "book")) == 1
+    assert wide_code_lines(cell.replace(" " * 80, ""), ROOT / "book") == []
