@@ -147,6 +147,41 @@ class SymbolicMLP:
             raise TypeError("grad expects a matrix of this network's symbols, such as net.W[1]")
         return M.applyfunc(lambda s: sp.diff(self.E, s))
 
+    def _check_layer(self, l) -> int:
+        L = self.n_layers
+        if isinstance(l, bool) or not isinstance(l, (int, np.integer)) or not 1 <= l <= L:
+            raise ValueError(f"layer l must be an integer in 1..{L}; got {l!r}")
+        return int(l)
+
+    def placeholders(self, l: int, letter: str = "s") -> sp.Matrix:
+        """Fresh real symbols ``letter_{nj}`` (N, n_l), the shape of Z[l] and A[l].
+
+        Z[l] is an expression, not a symbol, so SymPy cannot differentiate with respect
+        to it; a matrix of placeholders can stand in for it (see :meth:`forward_from`).
+        """
+        l = self._check_layer(l)
+        if not isinstance(letter, str) or not letter.isalpha():
+            raise ValueError(f"letter must be a name made of letters, like 's'; got {letter!r}")
+        return _symbol_matrix(self.n_samples, self.sizes[l],
+                              lambda n, j: f"{letter}_{{{_pair(n, j)}}}")
+
+    def forward_from(self, l: int, Z_l: sp.Matrix) -> dict:
+        """The forward pass continued from a given pre-activation of layer l.
+
+        ``Z_l`` (N, n_l) replaces Z[l]; returns ``{k: (Z[k], A[k])}`` for k = l..L, with
+        A[k] = f(Z[k]) and Z[k+1] = A[k] W[k+1] + b[k+1] (eq-forward-batch). With
+        placeholders for ``Z_l`` this is the rest of the network as a function of Z[l].
+        """
+        l = self._check_layer(l)
+        if not isinstance(Z_l, sp.MatrixBase) or Z_l.shape != self.Z[l].shape:
+            raise ValueError(f"Z_l must be a SymPy matrix of shape {self.Z[l].shape}; got "
+                             f"{getattr(Z_l, 'shape', type(Z_l).__name__)}")
+        out = {l: (Z_l, _apply_activation(self.activation_name(l), Z_l))}
+        for k in range(l + 1, self.n_layers + 1):
+            Z = self._affine(k, out[k - 1][1])
+            out[k] = (Z, _apply_activation(self.activation_name(k), Z))
+        return out
+
     def delta(self, l: int) -> sp.Matrix:
         """delta[l] = dE/dZ[l] (N, n_l), by brute force.
 
@@ -155,18 +190,28 @@ class SymbolicMLP:
         respect to each entry of S and set S = 0: the definition of dE/dZ[l], with no
         recursion (compare eq-delta-out and eq-delta-hidden).
         """
-        L = self.n_layers
-        if isinstance(l, bool) or not isinstance(l, (int, np.integer)) or not 1 <= l <= L:
-            raise ValueError(f"layer l must be an integer in 1..{L}; got {l!r}")
-        S = _symbol_matrix(self.n_samples, self.sizes[l], lambda n, j: f"s_{{{_pair(n, j)}}}")
-        Z = self.Z[l] + S
-        A = _apply_activation(self.activation_name(l), Z)
-        for k in range(l + 1, L + 1):
-            Z = self._affine(k, A)
-            A = _apply_activation(self.activation_name(k), Z)
+        l = self._check_layer(l)
+        S = self.placeholders(l, "s")
+        Z, A = self.forward_from(l, self.Z[l] + S)[self.n_layers]
         E = _loss_expr(self.loss, A, Z, self.Y)
         at_zero = {s: 0 for s in S}
         return S.applyfunc(lambda s: sp.diff(E, s).subs(at_zero))
+
+    def loss_of_outputs(self, A_out: sp.Matrix) -> sp.Expr:
+        """E as a function of output activations ``A_out`` (N, n_L), e.g. placeholders.
+
+        The same loss as :attr:`E`, a mean over the rows, written in A[L] rather than
+        Z[L]: MSE 1/(2N) sum (y - a)^2; BCE -1/N sum [y log a + (1 - y) log(1 - a)];
+        cross-entropy -1/N sum y log a with a = softmax(z). Its derivatives are the
+        dE/da of eq-delta-out.
+        """
+        if not isinstance(A_out, sp.MatrixBase) or A_out.shape != self.Y.shape:
+            raise ValueError(f"A_out must be a SymPy matrix of shape {self.Y.shape}; got "
+                             f"{getattr(A_out, 'shape', type(A_out).__name__)}")
+        if self.loss == "cross_entropy":
+            n, Y = A_out.rows, self.Y
+            return -sum(Y[i] * sp.log(A_out[i]) for i in range(len(Y))) / n
+        return _loss_expr(self.loss, A_out, None, self.Y)
 
     # ---------------------------------------------------------------- numbers
     def _check_numbers(self, params, X, Y):

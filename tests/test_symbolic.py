@@ -158,3 +158,53 @@ def test_symbol_names_stay_distinct_beyond_nine_units():
     net = symbolic_mlp([11, 11], hidden="sigmoid", output="identity", loss="mse")
     W = net.W[1]
     assert len(set(W)) == 121 and W[10, 0] != W[0, 10]
+
+
+def test_forward_from_placeholders_rebuilds_the_network():
+    """forward_from(l, Z[l]) gives back Z[k], A[k]; with placeholders it is the
+    rest of the network as a function of Z[l] (used for eq-delta-dz)."""
+    sym = symbolic_mlp([2, 3, 2, 1], hidden="tanh", output="sigmoid", loss="mse",
+                       n_samples=2)
+    again = sym.forward_from(2, sym.Z[2])
+    assert sorted(again) == [2, 3]
+    for k, (Z, A) in again.items():
+        assert (Z - sym.Z[k]).applyfunc(sp.expand) == sp.zeros(*Z.shape)
+        assert (A - sym.A[k]).applyfunc(sp.expand) == sp.zeros(*A.shape)
+    S = sym.placeholders(1, "s")
+    assert S.shape == sym.Z[1].shape and len(set(S)) == S.rows * S.cols
+    assert not set(S) & sym.E.free_symbols
+    Z_next = sym.forward_from(1, S)[2][0]
+    for m in range(2):
+        for n in range(2):
+            for j in range(3):
+                for k in range(2):   # dz[2]_mk / dz[1]_nj = [m = n] w_jk tanh'(s_nj)
+                    want = sym.W[2][j, k] * (1 - sp.tanh(S[n, j]) ** 2) if m == n else 0
+                    assert sp.simplify(sp.diff(Z_next[m, k], S[n, j]) - want) == 0
+
+
+@pytest.mark.parametrize("sizes, output, loss", [
+    ([2, 2, 1], "sigmoid", "mse"), ([2, 2, 1], "sigmoid", "bce"),
+    ([2, 2, 3], "softmax", "cross_entropy"), ([2, 2, 3], "softmax", "mse"),
+])
+def test_loss_of_outputs_is_the_loss(sizes, output, loss):
+    sym = symbolic_mlp(sizes, hidden="tanh", output=output, loss=loss, n_samples=2)
+    Q = sym.placeholders(len(sizes) - 1, "q")
+    E_of_A = sym.loss_of_outputs(Q).subs(dict(zip(Q, sym.A[len(sizes) - 1])))
+    net, X, Y = _problem(sizes, "tanh", output, loss, 2, seed=11)
+    values = sym.substitutions(net.params, X, Y)
+    got = float(sp.N(E_of_A.subs(values), 30))
+    assert abs(got - net.loss(X, Y)) < 1e-12 * max(1.0, abs(got))
+
+
+def test_new_helpers_reject_bad_input():
+    sym = symbolic_mlp([2, 2, 1], n_samples=1)
+    with pytest.raises(ValueError, match="layer l"):
+        sym.placeholders(0)
+    with pytest.raises(ValueError, match="letter"):
+        sym.placeholders(1, "s1")
+    with pytest.raises(ValueError, match="shape"):
+        sym.forward_from(1, sp.zeros(2, 2))
+    with pytest.raises(ValueError, match="shape"):
+        sym.forward_from(2, [[0]])
+    with pytest.raises(ValueError, match="A_out"):
+        sym.loss_of_outputs(sp.zeros(1, 2))
