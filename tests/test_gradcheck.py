@@ -66,3 +66,34 @@ def test_check_gradients_catches_a_broken_backward_pass():
         hidden.backward = original
     assert bad["W1"] > 1e-2 and bad["b1"] > 1e-2
     assert bad["W2"] < 1e-7  # the output layer is unaffected by a hidden-layer bug
+
+
+class _Quadratic:
+    """The smallest object check_gradients accepts: E(w, c) = sum(w^2 c) / 2."""
+
+    dtype = np.dtype(np.float64)
+    param_names = ["w", "c"]
+
+    def __init__(self, wrong_factor=1.0):
+        self.params = [np.array([0.3, -1.2, 2.0]), np.array([1.5, 0.5, 2.5])]
+        self.wrong_factor = wrong_factor
+
+    def loss(self, X, Y):
+        w, c = self.params
+        return float(np.sum(w * w * c) / 2)
+
+    def loss_and_grads(self, X, Y):
+        w, c = self.params
+        return self.loss(X, Y), [self.wrong_factor * w * c, w * w / 2]
+
+
+def test_check_gradients_accepts_any_object_with_the_five_attributes():
+    """The docstring's promise, which the gradient-checking chapter relies on."""
+    good = _Quadratic()
+    before = [p.copy() for p in good.params]
+    report = check_gradients(good, None, None)
+    assert set(report) == {"w", "c"} and max(report.values()) < 1e-8
+    assert all(np.array_equal(p, q) for p, q in zip(good.params, before))
+    # a gradient off by a factor 2 scores |2 - 1| / (2 + 1) = 1/3 exactly
+    bad = check_gradients(_Quadratic(wrong_factor=2.0), None, None)
+    assert abs(bad["w"] - 1 / 3) < 1e-8 and bad["c"] < 1e-8
