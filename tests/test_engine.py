@@ -1,10 +1,11 @@
 """Tests for backprop.engine, the scalar reverse-mode autodiff engine.
 
-References used here are independent of the engine: central differences in float64
-(h = 1e-6; for smooth functions their error is about h^2 |f'''| + eps |f| / h, well
-below the stated 1e-8 relative threshold), closed-form derivatives, and the package's
-vectorized delta rule ``MLP.loss_and_grads`` (which computes the same numbers by another
-route, so there the threshold is rounding level, 1e-12).
+References used here are independent of the engine: central differences in
+float64 (h = 1e-6; for smooth functions their error is about
+h^2 |f'''| + eps |f| / h, well below the stated 1e-8 relative threshold),
+closed-form derivatives, and the package's vectorized delta rule
+``MLP.loss_and_grads`` (which computes the same numbers by another route, so
+there the threshold is rounding level, 1e-12).
 """
 
 import math
@@ -18,12 +19,14 @@ from hypothesis import strategies as st
 import backprop
 from backprop import MLP
 from backprop.activations import get_activation
-from backprop.engine import Value, mlp_forward, mlp_loss, mlp_loss_and_grads, vsum, zero_grad
+from backprop.engine import (Value, mlp_forward, mlp_loss, mlp_loss_and_grads,
+                             vsum, zero_grad)
 from backprop.gradcheck import relative_error
 
 H = 1e-6
 FD_TOL = 1e-8        # engine vs central differences, relative error, float64
-SAME_TOL = 1e-12     # engine vs vectorized delta rule: the same math, rounding only
+# engine vs vectorized delta rule: the same math, rounding only
+SAME_TOL = 1e-12
 
 
 def central(f, x, h=H):
@@ -37,16 +40,20 @@ def engine_grad(op, x):
     return v.grad
 
 
-# --------------------------------------------------------------------- unary operations
+# ---------------------------------------------------------- unary operations
 UNARY = {
-    # name: (engine op on a Value, the same function on a float, points where it is smooth)
+    # name: (engine op on a Value, the same function on a float,
+    #        points where it is smooth)
     "neg": (lambda v: -v, lambda x: -x, [-2.0, 0.3, 5.0]),
     "exp": (lambda v: v.exp(), math.exp, [-3.0, 0.0, 0.7, 4.0]),
     "log": (lambda v: v.log(), math.log, [0.05, 1.0, 3.5]),
     "tanh": (lambda v: v.tanh(), math.tanh, [-2.5, -0.1, 0.0, 1.3]),
-    "sigmoid": (lambda v: v.sigmoid(), lambda x: 1 / (1 + math.exp(-x)), [-4.0, -0.5, 0.0, 2.0]),
-    "relu": (lambda v: v.relu(), lambda x: max(x, 0.0), [-1.5, -1e-3, 1e-3, 2.0]),
-    "softplus": (lambda v: v.softplus(), lambda x: math.log1p(math.exp(x)), [-5.0, 0.0, 0.4, 6.0]),
+    "sigmoid": (lambda v: v.sigmoid(), lambda x: 1 / (1 + math.exp(-x)),
+                [-4.0, -0.5, 0.0, 2.0]),
+    "relu": (lambda v: v.relu(), lambda x: max(x, 0.0),
+             [-1.5, -1e-3, 1e-3, 2.0]),
+    "softplus": (lambda v: v.softplus(), lambda x: math.log1p(math.exp(x)),
+                 [-5.0, 0.0, 0.4, 6.0]),
     "pow2": (lambda v: v ** 2, lambda x: x ** 2, [-1.5, 0.0, 2.0]),
     "pow3": (lambda v: v ** 3, lambda x: x ** 3, [-1.2, 0.5, 2.0]),
     "pow-1": (lambda v: v ** -1, lambda x: x ** -1, [-2.0, 0.5, 3.0]),
@@ -87,7 +94,8 @@ def test_binary_local_derivatives(name):
         out.backward()
         da = central(lambda t: op(t, b), a)
         db = central(lambda t: op(a, t), b)
-        assert relative_error([va.grad, vb.grad], [da, db]) < FD_TOL, (name, a, b)
+        err = relative_error([va.grad, vb.grad], [da, db])
+        assert err < FD_TOL, (name, a, b)
 
 
 def test_sigmoid_matches_package_and_is_stable():
@@ -96,19 +104,24 @@ def test_sigmoid_matches_package_and_is_stable():
         v = Value(x)
         s = v.sigmoid()
         s.backward()
-        assert s.data == pytest.approx(float(pkg.forward(x)), rel=1e-15, abs=1e-300)
-        assert v.grad == pytest.approx(float(pkg.derivative(x)), rel=1e-12, abs=1e-300)
-    assert Value(-1000.0).sigmoid().data == 0.0 and Value(1000.0).sigmoid().data == 1.0
+        assert s.data == pytest.approx(float(pkg.forward(x)),
+                                       rel=1e-15, abs=1e-300)
+        assert v.grad == pytest.approx(float(pkg.derivative(x)),
+                                       rel=1e-12, abs=1e-300)
+    assert Value(-1000.0).sigmoid().data == 0.0
+    assert Value(1000.0).sigmoid().data == 1.0
 
 
 def test_relu_derivative_is_zero_at_zero_like_the_package():
     v = Value(0.0)
     v.relu().backward()
-    assert v.grad == 0.0 == float(get_activation("relu").derivative(np.array(0.0)))
+    pkg = get_activation("relu")
+    assert v.grad == 0.0 == float(pkg.derivative(np.array(0.0)))
 
 
 def test_softplus_is_stable_and_smooth_at_zero():
-    assert Value(800.0).softplus().data == 800.0          # log(1 + e^800) = 800 in float64
+    # log(1 + e^800) = 800 in float64
+    assert Value(800.0).softplus().data == 800.0
     assert Value(-800.0).softplus().data == 0.0
     v = Value(0.0)
     v.softplus().backward()
@@ -119,25 +132,29 @@ def test_softplus_is_stable_and_smooth_at_zero():
 @given(st.floats(-2, 2), st.floats(0.2, 2))
 def test_composite_expression_against_central_differences(x, y):
     def f(a, b):
-        return ((a * b + b / (1 + a * a)).tanh() * (a - b).sigmoid() + (b ** 1.5).log()).exp()
+        inner = (a * b + b / (1 + a * a)).tanh() * (a - b).sigmoid()
+        return (inner + (b ** 1.5).log()).exp()
 
     def f_float(a, b):
         s = 1 / (1 + math.exp(-(a - b)))
-        return math.exp(math.tanh(a * b + b / (1 + a * a)) * s + math.log(b ** 1.5))
+        inner = math.tanh(a * b + b / (1 + a * a)) * s
+        return math.exp(inner + math.log(b ** 1.5))
 
     vx, vy = Value(x), Value(y)
     out = f(vx, vy)
     assert out.data == pytest.approx(f_float(x, y), rel=1e-13)
     out.backward()
-    num = [central(lambda t: f_float(t, y), x), central(lambda t: f_float(x, t), y)]
+    num = [central(lambda t: f_float(t, y), x),
+           central(lambda t: f_float(x, t), y)]
     assert relative_error([vx.grad, vy.grad], num) < FD_TOL
 
 
-# --------------------------------------------------------------------- reuse and order
+# ----------------------------------------------------------- reuse and order
 def test_reused_node_gets_every_contribution():
     x = Value(3.0)
     (x * x).backward()
-    assert x.grad == 6.0                                   # d(x^2)/dx = 2x, not x
+    # d(x^2)/dx = 2x, not x
+    assert x.grad == 6.0
     a = Value(-1.25)
     (a + a).backward()
     assert a.grad == 2.0
@@ -149,8 +166,9 @@ def test_reused_node_gets_every_contribution():
 def diamond():
     """x -> y = x^2 -> (p = 3y, q = exp(y)) -> L = p * q.
 
-    y is used twice, and it has a parent x: y must hand on its gradient only after both
-    p and q have added their shares. dL/dx = (3 e^y + 3y e^y) * 2x.
+    y is used twice, and it has a parent x: y must hand on its gradient only
+    after both p and q have added their shares.
+    dL/dx = (3 e^y + 3y e^y) * 2x.
     """
     x = Value(0.7, label="x")
     y = x * x
@@ -161,8 +179,9 @@ def diamond():
 
 
 def naive_depth_first_backward(out):
-    """A wrong backward pass: visit nodes once each in depth-first *pre*-order from the
-    output, passing each node's gradient on when first reached (not topological)."""
+    """A wrong backward pass: visit nodes once each in depth-first *pre*-order
+    from the output, passing each node's gradient on when first reached (not
+    topological)."""
     out.grad = 1.0
     seen = set()
 
@@ -193,11 +212,13 @@ def test_diamond_needs_topological_order():
     assert len(pos) == len(order) and order[-1] is L
     for n in order:
         assert all(pos[id(p)] < pos[id(n)] for p in n.parents)
-    # the naive order hands y's gradient on before q has contributed: wrong answer
+    # the naive order hands y's gradient on before q has contributed:
+    # wrong answer
     x2, y2, L2 = diamond()
     naive_depth_first_backward(L2)
     assert abs(x2.grad - exact) > 0.1 * abs(exact)
-    assert y2.grad == pytest.approx(y.grad, rel=1e-14)     # y itself ends up right, too late
+    # y itself ends up right, too late
+    assert y2.grad == pytest.approx(y.grad, rel=1e-14)
 
 
 def test_deep_graph_does_not_hit_recursion_limit():
@@ -213,9 +234,12 @@ def test_backward_twice_doubles_leaf_grads_until_zeroed():
     x, y, L = diamond()
     L.backward()
     once_x, once_y = x.grad, y.grad
-    L.backward()                                           # no zeroing in between
-    assert x.grad == 2 * once_x                            # leaves accumulate ...
-    assert y.grad == once_y                                # ... interior nodes are fresh
+    # no zeroing in between
+    L.backward()
+    # leaves accumulate ...
+    assert x.grad == 2 * once_x
+    # ... interior nodes are fresh
+    assert y.grad == once_y
     L.zero_grad()
     assert x.grad == 0.0 and y.grad == 0.0 and L.grad == 0.0
     L.backward()
@@ -236,15 +260,17 @@ def test_repr_has_no_memory_address():
     assert repr(Value(1.5)) == "Value(data=1.5, grad=0)"
 
 
-# --------------------------------------------------------------------- whole networks
+# ------------------------------------------------------------ whole networks
 COMBOS = [("identity", "mse"), ("sigmoid", "mse"), ("softmax", "mse"),
           ("sigmoid", "bce"), ("softmax", "cross_entropy")]
 
 
 def make_problem(hidden, output, loss, sizes=(3, 4, 3, 2), n=5, k=0):
     rng = np.random.default_rng(backprop.SEED + k)
-    net = MLP(list(sizes), hidden=hidden, output=output, loss=loss, seed=backprop.SEED + k)
-    for b in net.params[1::2]:                             # non-zero biases: test them too
+    net = MLP(list(sizes), hidden=hidden, output=output, loss=loss,
+              seed=backprop.SEED + k)
+    # non-zero biases: test them too
+    for b in net.params[1::2]:
         b[:] = rng.normal(scale=0.3, size=b.shape)
     X = rng.normal(size=(n, sizes[0]))
     if loss == "cross_entropy":
@@ -269,7 +295,8 @@ def test_engine_equals_vectorized_delta_rule(hidden, output, loss):
         assert len(g_eng) == len(net.params)
         for name, a, b, p in zip(net.param_names, g_eng, g_ref, net.params):
             assert a.shape == p.shape and a.dtype == np.float64
-            assert relative_error(a, b) < SAME_TOL, (hidden, output, loss, name, relative_error(a, b))
+            err = relative_error(a, b)
+            assert err < SAME_TOL, (hidden, output, loss, name, err)
         assert all(np.array_equal(p, q) for p, q in zip(net.params, before))
 
 
@@ -282,7 +309,8 @@ def test_engine_cross_entropy_accepts_one_hot_and_soft_targets():
         g_ref = [g.copy() for g in g_ref]
         E_eng, g_eng = mlp_loss_and_grads(net, X, Y)
         assert abs(E_eng - E_ref) <= SAME_TOL * abs(E_ref)
-        assert all(relative_error(a, b) < SAME_TOL for a, b in zip(g_eng, g_ref))
+        assert all(relative_error(a, b) < SAME_TOL
+                   for a, b in zip(g_eng, g_ref))
 
 
 def test_engine_forward_matches_net_forward():
@@ -296,9 +324,10 @@ def test_engine_forward_matches_net_forward():
     assert [p.shape for p in params] == [p.shape for p in net.params]
 
 
-@pytest.mark.parametrize("hidden,output,loss", [("sigmoid", "identity", "mse"),
-                                                ("relu", "softmax", "cross_entropy"),
-                                                ("tanh", "sigmoid", "bce")])
+@pytest.mark.parametrize("hidden,output,loss",
+                         [("sigmoid", "identity", "mse"),
+                          ("relu", "softmax", "cross_entropy"),
+                          ("tanh", "sigmoid", "bce")])
 def test_engine_grads_of_Z_are_the_deltas(hidden, output, loss):
     net, X, Y = make_problem(hidden, output, loss)
     E, params, Zs = mlp_loss(net, X, Y)
@@ -317,7 +346,7 @@ def test_engine_gradient_against_central_differences():
         assert relative_error(g, num) < FD_TOL
 
 
-# --------------------------------------------------------------------- bad input
+# ----------------------------------------------------------------- bad input
 def test_bad_values_raise_clear_errors():
     with pytest.raises(TypeError, match="real number"):
         Value("1.0")

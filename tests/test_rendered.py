@@ -175,6 +175,43 @@ def test_page_renders_offline(site, browser, report, page_path):
     page.close()
 
 
+#: every table of the article, measured after MathJax has typeset: its own width, the
+#: width of the box the theme wraps it in (.pst-scrollable-table-container), whether
+#: that box scrolls sideways, and how far the box reaches past the article column
+TABLE_WIDTHS = """() => [...document.querySelectorAll('.bd-article table')].map((t, i) => {
+  const box = t.closest('.pst-scrollable-table-container') || t.parentElement;
+  const article = t.closest('.bd-article');
+  const overflowX = getComputedStyle(box).overflowX;
+  return {index: i, head: (t.rows[0] ? t.rows[0].textContent : '').trim().slice(0, 40),
+          table: Math.ceil(t.getBoundingClientRect().width), box: box.clientWidth,
+          scrolls: ['auto', 'scroll'].includes(overflowX),
+          past_article: Math.ceil(box.getBoundingClientRect().right
+                                  - article.getBoundingClientRect().right)};
+})"""
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("page_path", PAGES)
+def test_tables_fit_the_article_column(site, browser, page_path):
+    """At the 1280 px of the browser fixture no table runs off the right edge.
+
+    A table wider than its box is clipped if the box does not scroll; and even a box
+    that scrolls hides the table's right part behind a scrollbar at the table's foot,
+    which is how the misconceptions table was missed (issue 11). The book's stylesheet
+    (book/_static/book.css) lets every table wrap to the column, so both count."""
+    page = browser.new_page()
+    page.goto(f"{site}/{page_path}", wait_until="load")
+    page.evaluate(WAIT_FOR_MATH)
+    tables = page.evaluate(TABLE_WIDTHS)
+    page.close()
+    clipped = [t for t in tables if t["table"] > t["box"] + 1 and not t["scrolls"]]
+    hidden = [t for t in tables if t["table"] > t["box"] + 1 and t["scrolls"]]
+    outside = [t for t in tables if t["past_article"] > 1]
+    assert not clipped, f"{page_path}: tables wider than their box, clipped: {clipped}"
+    assert not hidden, f"{page_path}: tables that need a sideways scrollbar: {hidden}"
+    assert not outside, f"{page_path}: table boxes reaching past the article: {outside}"
+
+
 @pytest.mark.browser
 def test_search_works_offline(site, browser):
     page = browser.new_page()
