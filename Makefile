@@ -32,9 +32,10 @@ notebooks:
 
 # The browser tests drive Debian's Chromium (Playwright never downloads a browser here).
 chromium:
-	@command -v chromium >/dev/null || { \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
-	  else echo "The browser tests need Debian's chromium: sudo apt-get install chromium" >&2; exit 1; fi; }
+# fonts-noto-cjk: the seed's Chinese quotations render as glyphs, not boxes.
+	@{ command -v chromium >/dev/null && fc-list 2>/dev/null | grep -qi "noto.*cjk"; } || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium fonts-noto-cjk; \
+	  else echo "The browser tests need Debian's chromium and fonts-noto-cjk: sudo apt-get install chromium fonts-noto-cjk" >&2; exit 1; fi; }
 
 # Package tests, the book's source checks, nbval over every chapter in the toc (whose
 # text outputs must equal the build's: the determinism check in tests/conftest.py), and
