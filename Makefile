@@ -5,8 +5,13 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 JOBS   ?= 2
+# One BLAS thread per process: the test run already keeps both cores busy with two
+# workers, and the book's matrices are small, so extra BLAS threads only fight.
+export OMP_NUM_THREADS ?= 1
+export OPENBLAS_NUM_THREADS ?= 1
+export MKL_NUM_THREADS ?= 1
 
-.PHONY: book test venv build notebooks chromium lab clean
+.PHONY: book test venv build notebooks chromium lab clean exercises
 
 book: build
 	@echo "The book is at $(CURDIR)/_build/html/index.html"
@@ -49,6 +54,12 @@ test: chromium build notebooks
 lab: venv
 	$(BIN)/python -m pip install -r requirements-lab.txt
 	$(BIN)/jupyter lab book/
+
+# The exercise editions: for each chapter whose exercises use {exercise}, a
+# teacher notebook (solutions in place, nbgrader metadata) and a student
+# notebook (solutions replaced by stubs), from the chapter sources.
+exercises: venv
+	$(BIN)/python tools/make_exercises.py --out _build/exercises
 
 clean:
 	rm -rf _build .nbtest
