@@ -1,4 +1,5 @@
-"""Tests for backprop.clip: gradient-norm clipping (eq-vanishing-clip) and per-layer norms."""
+"""Tests for backprop.clip: gradient-norm clipping (eq-vanishing-clip) and
+per-layer norms."""
 
 import numpy as np
 import pytest
@@ -11,7 +12,8 @@ from backprop.clip import clip_grad_norm, global_norm, layer_grad_norms
 
 def _grads(seed=0, scale=1.0, dtype=np.float64):
     rng = np.random.default_rng(backprop.SEED + seed)
-    return [(scale * rng.standard_normal(s)).astype(dtype) for s in [(3, 4), (4,), (4, 2), (2,)]]
+    shapes = [(3, 4), (4,), (4, 2), (2,)]
+    return [(scale * rng.standard_normal(s)).astype(dtype) for s in shapes]
 
 
 def test_global_norm_is_norm_of_concatenation():
@@ -65,17 +67,21 @@ def test_clip_keeps_float32():
 def test_clip_zero_gradient():
     g = [np.zeros((2, 2)), np.zeros(2)]
     clipped, total = clip_grad_norm(g, 1.0)
-    assert total == 0.0 and all(np.all(c == 0) and c.shape == a.shape for c, a in zip(clipped, g))
+    assert total == 0.0
+    assert all(np.all(c == 0) and c.shape == a.shape
+               for c, a in zip(clipped, g))
 
 
 @settings(max_examples=50, deadline=None)
-@given(log_scale=st.floats(-6, 6), max_norm=st.floats(1e-3, 1e3), seed=st.integers(0, 100))
+@given(log_scale=st.floats(-6, 6), max_norm=st.floats(1e-3, 1e3),
+       seed=st.integers(0, 100))
 def test_clip_property(log_scale, max_norm, seed):
     g = _grads(seed=seed, scale=10.0 ** log_scale)
     clipped, total = clip_grad_norm(g, max_norm)
     new = global_norm(clipped)
-    assert new <= max_norm * (1 + 1e-12)                      # never above the cap
-    assert np.isclose(new, min(total, max_norm), rtol=1e-12)  # norm = min(||g||, c)
+    assert new <= max_norm * (1 + 1e-12)            # never above the cap
+    # norm = min(||g||, c)
+    assert np.isclose(new, min(total, max_norm), rtol=1e-12)
     flat_g = np.concatenate([x.ravel() for x in g])
     flat_c = np.concatenate([x.ravel() for x in clipped])
     cos = flat_g @ flat_c / (np.linalg.norm(flat_g) * np.linalg.norm(flat_c))
@@ -97,7 +103,8 @@ def test_clip_bad_grads(grads, err):
 
 
 @pytest.mark.parametrize("max_norm, err", [
-    (0.0, ValueError), (-1.0, ValueError), (np.inf, ValueError), (np.nan, ValueError),
+    (0.0, ValueError), (-1.0, ValueError), (np.inf, ValueError),
+    (np.nan, ValueError),
     ("1", TypeError), (None, TypeError), (True, TypeError),
 ])
 def test_clip_bad_max_norm(max_norm, err):
@@ -106,7 +113,8 @@ def test_clip_bad_max_norm(max_norm, err):
 
 
 def _net_and_data(hidden="tanh"):
-    net = MLP([5, 7, 6, 3], hidden=hidden, output="identity", loss="mse", seed=backprop.SEED)
+    net = MLP([5, 7, 6, 3], hidden=hidden, output="identity", loss="mse",
+              seed=backprop.SEED)
     rng = np.random.default_rng(backprop.SEED + 1)
     return net, rng.standard_normal((11, 5)), rng.standard_normal((11, 3))
 
@@ -119,12 +127,15 @@ def test_layer_grad_norms_match_direct_computation(hidden):
     assert set(norms) == {"delta", "dW"}
     assert norms["delta"].shape == norms["dW"].shape == (3,)
     for l, layer in enumerate(net.layers):
-        assert np.isclose(norms["delta"][l], np.linalg.norm(layer.delta), rtol=1e-14)
-        assert np.isclose(norms["dW"][l], np.linalg.norm(grads[2 * l]), rtol=1e-14)
+        assert np.isclose(norms["delta"][l], np.linalg.norm(layer.delta),
+                          rtol=1e-14)
+        assert np.isclose(norms["dW"][l], np.linalg.norm(grads[2 * l]),
+                          rtol=1e-14)
 
 
 def test_layer_grad_norms_agree_with_central_differences():
-    """||dE/dW[l]|| from backprop equals the norm of a float64 central-difference gradient."""
+    """||dE/dW[l]|| from backprop equals the norm of a float64
+    central-difference gradient."""
     from backprop.gradcheck import numerical_gradient
     net, X, Y = _net_and_data("tanh")
     net.loss_and_grads(X, Y)
@@ -135,12 +146,14 @@ def test_layer_grad_norms_agree_with_central_differences():
 
 
 def test_delta_norm_of_first_layer_is_dE_dZ1():
-    """delta[1] = dE/dZ[1]: perturbing Z[1] via b[1] (dZ/db = 1 per row) sums delta's rows."""
+    """delta[1] = dE/dZ[1]: perturbing Z[1] via b[1] (dZ/db = 1 per row)
+    sums delta's rows."""
     net, X, Y = _net_and_data("sigmoid")
     net.loss_and_grads(X, Y)
     from backprop.gradcheck import numerical_gradient
     num_db1 = numerical_gradient(lambda: net.loss(X, Y), net.layers[0].b)
-    assert np.allclose(net.layers[0].delta.sum(axis=0), num_db1, rtol=1e-6, atol=1e-10)
+    assert np.allclose(net.layers[0].delta.sum(axis=0), num_db1,
+                       rtol=1e-6, atol=1e-10)
 
 
 def test_layer_grad_norms_before_any_gradient_raises():
