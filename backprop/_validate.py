@@ -1,8 +1,9 @@
 """Input checks shared by the public entry points.
 
-Every public function that takes arrays from a user calls these *before* it computes
-anything, so bad input fails with a message that names what was expected and what was
-given, instead of a NumPy traceback from deep inside (or, worse, a silent wrong answer).
+Every public function that takes arrays from a user calls these *before* it
+computes anything, so bad input fails with a message that names what was
+expected and what was given, instead of a NumPy traceback from deep inside
+(or, worse, a silent wrong answer).
 """
 
 from __future__ import annotations
@@ -11,27 +12,31 @@ import numpy as np
 
 SUPPORTED_DTYPES = (np.float32, np.float64)
 
-#: how far a row of target probabilities may sum from 1 (cross-entropy), per dtype
+#: how far a row of target probabilities may sum from 1 (cross-entropy),
+#: per dtype
 PROB_ROW_ATOL = {np.float64: 1e-6, np.float32: 1e-4}
 
 
 def check_dtype(dtype) -> np.dtype:
-    """Return ``np.dtype(dtype)`` if it is float32 or float64, else raise ``TypeError``."""
+    """Return ``np.dtype(dtype)`` if it is float32 or float64, else raise
+    ``TypeError``."""
     try:
         dt = np.dtype(dtype)
     except TypeError as err:
-        raise TypeError(f"dtype must be np.float32 or np.float64; got {dtype!r}") from err
+        raise TypeError(f"dtype must be np.float32 or np.float64; "
+                        f"got {dtype!r}") from err
     if dt not in (np.dtype(np.float32), np.dtype(np.float64)):
         raise TypeError(f"dtype must be np.float32 or np.float64; got {dt}")
     return dt
 
 
-def as_float_array(x, name: str, ndim: int | None = None, dtype=np.float64) -> np.ndarray:
+def as_float_array(x, name: str, ndim: int | None = None,
+                   dtype=np.float64) -> np.ndarray:
     """Convert ``x`` to a finite floating array of ``dtype``.
 
-    Accepts real numbers of any integer or floating dtype (and booleans). Rejects
-    complex, string and object arrays with ``TypeError``; wrong ``ndim``, NaN and inf
-    with ``ValueError``.
+    Accepts real numbers of any integer or floating dtype (and booleans).
+    Rejects complex, string and object arrays with ``TypeError``; wrong
+    ``ndim``, NaN and inf with ``ValueError``.
     """
     arr = np.asarray(x)
     if arr.dtype.kind not in "biuf":
@@ -41,21 +46,26 @@ def as_float_array(x, name: str, ndim: int | None = None, dtype=np.float64) -> n
         )
     if ndim is not None and arr.ndim != ndim:
         raise ValueError(
-            f"{name} must be a {ndim}-D array; got shape {arr.shape} ({arr.ndim}-D)"
+            f"{name} must be a {ndim}-D array; got shape {arr.shape} "
+            f"({arr.ndim}-D)"
         )
-    with np.errstate(over="ignore"):   # a value too large for dtype becomes inf: reported below
+    # a value too large for dtype becomes inf, which is reported below
+    with np.errstate(over="ignore"):
         arr = arr.astype(dtype, copy=False)
     if not np.all(np.isfinite(arr)):
         bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
-        raise ValueError(f"{name} must be finite; it holds {bad} NaN or inf value(s) "
-                         f"(as {np.dtype(dtype).name}, whose largest value is {np.finfo(dtype).max:.3g})")
+        raise ValueError(f"{name} must be finite; it holds {bad} NaN or inf "
+                         f"value(s) (as {np.dtype(dtype).name}, whose largest "
+                         f"value is {np.finfo(dtype).max:.3g})")
     return arr
 
 
-def check_same_shape(a: np.ndarray, b: np.ndarray, name_a: str, name_b: str) -> None:
+def check_same_shape(a: np.ndarray, b: np.ndarray, name_a: str,
+                     name_b: str) -> None:
     if a.shape != b.shape:
         raise ValueError(
-            f"{name_a} and {name_b} must have the same shape; got {a.shape} and {b.shape}"
+            f"{name_a} and {name_b} must have the same shape; "
+            f"got {a.shape} and {b.shape}"
         )
 
 
@@ -77,7 +87,9 @@ def check_labels(y, n_classes: int, name: str = "labels") -> np.ndarray:
 def check_name(name, choices, what: str) -> str:
     """Check that ``name`` is one of ``choices`` (strings)."""
     if not isinstance(name, str):
-        raise TypeError(f"{what} must be a string, one of {sorted(choices)}; got {name!r}")
+        raise TypeError(f"{what} must be a string, one of "
+                        f"{sorted(choices)}; got {name!r}")
     if name not in choices:
-        raise ValueError(f"unknown {what} {name!r}; expected one of {sorted(choices)}")
+        raise ValueError(f"unknown {what} {name!r}; expected one of "
+                         f"{sorted(choices)}")
     return name

@@ -1,17 +1,20 @@
-"""Optimizers: backpropagation computes the gradient, the optimizer decides the step.
+"""Optimizers: backpropagation computes the gradient, the optimizer decides
+the step.
 
-An optimizer is built on a list of parameter arrays (``net.params``) and updates them
-**in place** from a list of gradients aligned with them. Any state (velocity, moment
-estimates, step count) lives in the optimizer, one array per parameter.
+An optimizer is built on a list of parameter arrays (``net.params``) and
+updates them **in place** from a list of gradients aligned with them. Any
+state (velocity, moment estimates, step count) lives in the optimizer, one
+array per parameter.
 
 Update rules for one parameter w with gradient g (t counts steps from 1):
 
-* ``SGD``:       w <- w - lr g                                        (eq-sgd)
-* ``Momentum``:  v <- mu v - lr g;  w <- w + v                        (eq-momentum)
-* ``RMSprop``:   s <- rho s + (1 - rho) g^2;  w <- w - lr g / (sqrt(s) + eps)   (eq-rmsprop)
+* ``SGD``:       w <- w - lr g                                    (eq-sgd)
+* ``Momentum``:  v <- mu v - lr g;  w <- w + v                    (eq-momentum)
+* ``RMSprop``:   s <- rho s + (1 - rho) g^2;
+                 w <- w - lr g / (sqrt(s) + eps)                  (eq-rmsprop)
 * ``Adam``:      m <- b1 m + (1 - b1) g;  v <- b2 v + (1 - b2) g^2;
                  m_hat = m / (1 - b1^t);  v_hat = v / (1 - b2^t);
-                 w <- w - lr m_hat / (sqrt(v_hat) + eps)              (eq-adam)
+                 w <- w - lr m_hat / (sqrt(v_hat) + eps)          (eq-adam)
 
 Mini-batch SGD is ``SGD`` fed with gradients of mini-batches (see
 :func:`backprop.training.fit`); the rule itself does not change.
@@ -26,16 +29,20 @@ import numpy as np
 from ._validate import check_name
 
 
-def _check_real(value, name: str, low: float, high: float | None, expected: str) -> float:
-    """Return ``float(value)`` if it is a real number (not a bool) in the stated range.
+def _check_real(value, name: str, low: float, high: float | None,
+                expected: str) -> float:
+    """Return ``float(value)`` if it is a real number (not a bool) in the
+    stated range.
 
-    ``low`` is exclusive when ``high`` is None (a positive number), inclusive otherwise
-    (``high`` is exclusive: the interval [low, high)).
+    ``low`` is exclusive when ``high`` is None (a positive number), inclusive
+    otherwise (``high`` is exclusive: the interval [low, high)).
     """
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
-        raise TypeError(f"{name} must be a real number {expected}; got {value!r}")
+        raise TypeError(f"{name} must be a real number {expected}; "
+                        f"got {value!r}")
     value = float(value)
-    ok = np.isfinite(value) and (value > low if high is None else low <= value < high)
+    inside = value > low if high is None else low <= value < high
+    ok = np.isfinite(value) and inside
     if not ok:
         raise ValueError(f"{name} must be {expected}; got {value!r}")
     return value
@@ -48,27 +55,36 @@ class Optimizer:
         self.params = list(params)
         for i, p in enumerate(self.params):
             if not isinstance(p, np.ndarray) or p.dtype.kind != "f":
-                raise TypeError(f"params[{i}] must be a floating NumPy array; got {type(p).__name__}")
+                raise TypeError(f"params[{i}] must be a floating NumPy "
+                                f"array; got {type(p).__name__}")
             if not p.flags.writeable:
-                raise ValueError(f"params[{i}] is read-only; the optimizer updates parameters in place")
-        self.lr = _check_real(lr, "learning rate lr", 0.0, None, "a positive finite number")
+                raise ValueError(f"params[{i}] is read-only; the optimizer "
+                                 f"updates parameters in place")
+        self.lr = _check_real(lr, "learning rate lr", 0.0, None,
+                              "a positive finite number")
         self.t = 0
 
     def _check(self, grads):
         grads = list(grads)
         if len(grads) != len(self.params):
-            raise ValueError(f"expected {len(self.params)} gradients (one per parameter); got {len(grads)}")
+            raise ValueError(f"expected {len(self.params)} gradients (one "
+                             f"per parameter); got {len(grads)}")
         checked = []
         for i, (p, g) in enumerate(zip(self.params, grads)):
             if np.shape(g) != p.shape:
-                raise ValueError(f"grads[{i}] must have shape {p.shape}; got {np.shape(g)}")
+                raise ValueError(f"grads[{i}] must have shape {p.shape}; "
+                                 f"got {np.shape(g)}")
             if np.asarray(g).dtype.kind not in "biuf":
-                raise TypeError(f"grads[{i}] must hold real numbers; got dtype {np.asarray(g).dtype}")
+                raise TypeError(f"grads[{i}] must hold real numbers; got "
+                                f"dtype {np.asarray(g).dtype}")
+            # checked in the parameter's dtype: 1e39 is finite in float64,
+            # inf in float32
             with np.errstate(over="ignore"):
-                g = np.asarray(g, dtype=p.dtype)   # checked in the parameter's dtype:
-            if not np.all(np.isfinite(g)):         # 1e39 is finite in float64, inf in float32
-                raise ValueError(f"grads[{i}] holds NaN or inf (in {p.dtype}); "
-                                 "refusing to update the parameters")
+                g = np.asarray(g, dtype=p.dtype)
+            if not np.all(np.isfinite(g)):
+                raise ValueError(f"grads[{i}] holds NaN or inf (in "
+                                 f"{p.dtype}); refusing to update the "
+                                 f"parameters")
             checked.append(g)
         return checked
 
@@ -83,9 +99,10 @@ class Optimizer:
         raise NotImplementedError
 
     def _step_trusted(self, grads) -> None:
-        """:meth:`step` for gradients that :func:`backprop.training.fit` got from the
-        network being trained (one per parameter, right shapes and dtype). Subclasses
-        may override it with a faster, equivalent update; here it is :meth:`step`."""
+        """:meth:`step` for gradients that :func:`backprop.training.fit` got
+        from the network being trained (one per parameter, right shapes and
+        dtype). Subclasses may override it with a faster, equivalent update
+        (Adam does); here it is :meth:`step`."""
         self.step(grads)
 
     def __repr__(self):
@@ -103,7 +120,10 @@ class SGD(Optimizer):
 
 
 class Momentum(Optimizer):
-    """Heavy-ball momentum: v <- mu v - lr g; w <- w + v (eq-momentum). Default mu = 0.9."""
+    """Heavy-ball momentum: v <- mu v - lr g; w <- w + v (eq-momentum).
+
+    Default mu = 0.9.
+    """
 
     def __init__(self, params, lr: float = 0.01, mu: float = 0.9):
         super().__init__(params, lr)
@@ -118,15 +138,18 @@ class Momentum(Optimizer):
 
 
 class RMSprop(Optimizer):
-    """RMSprop: s <- rho s + (1 - rho) g^2; w <- w - lr g / (sqrt(s) + eps) (eq-rmsprop).
+    """RMSprop: s <- rho s + (1 - rho) g^2; w <- w - lr g / (sqrt(s) + eps)
+    (eq-rmsprop).
 
     Defaults lr = 1e-3, rho = 0.9, eps = 1e-8.
     """
 
-    def __init__(self, params, lr: float = 1e-3, rho: float = 0.9, eps: float = 1e-8):
+    def __init__(self, params, lr: float = 1e-3, rho: float = 0.9,
+                 eps: float = 1e-8):
         super().__init__(params, lr)
         self.rho = _check_real(rho, "rho", 0.0, 1.0, "in [0, 1)")
-        self.eps = _check_real(eps, "eps", 0.0, None, "a positive finite number")
+        self.eps = _check_real(eps, "eps", 0.0, None,
+                               "a positive finite number")
         self.s = [np.zeros_like(p) for p in self.params]
 
     def _update(self, i, p, g):
@@ -142,14 +165,16 @@ class Adam(Optimizer):
     Defaults lr = 1e-3, beta1 = 0.9, beta2 = 0.999, eps = 1e-8 (the paper's).
     """
 
-    def __init__(self, params, lr: float = 1e-3, beta1: float = 0.9, beta2: float = 0.999,
-                 eps: float = 1e-8):
+    def __init__(self, params, lr: float = 1e-3, beta1: float = 0.9,
+                 beta2: float = 0.999, eps: float = 1e-8):
         super().__init__(params, lr)
         self.beta1 = _check_real(beta1, "beta1", 0.0, 1.0, "in [0, 1)")
         self.beta2 = _check_real(beta2, "beta2", 0.0, 1.0, "in [0, 1)")
-        self.eps = _check_real(eps, "eps", 0.0, None, "a positive finite number")
-        # m[i], v[i]: the moments of parameter i. When all parameters share a dtype they
-        # are views of flat buffers, which the fast path (_step_trusted) updates in one go.
+        self.eps = _check_real(eps, "eps", 0.0, None,
+                               "a positive finite number")
+        # m[i], v[i]: the moments of parameter i. When all parameters share
+        # a dtype they are views of flat buffers, which fit's update
+        # (_step_trusted, below the class) updates all at once.
         self._flat = _FlatState.build(self.params)
         if self._flat is None:
             self.m = [np.zeros_like(p) for p in self.params]
@@ -168,92 +193,110 @@ class Adam(Optimizer):
         p -= self.lr * m_hat / (np.sqrt(v_hat) + self.eps)
 
     def _step_trusted(self, grads) -> None:
-        _adam_step_flat(self, grads)       # fit's fast path, below the class
+        _adam_step_flat(self, grads)       # fit's update, below the class
 
 
 class _FlatState:
-    """Adam's m and v (and two scratch buffers) for all parameters, end to end in flat
-    arrays; ``m_views[i]`` is the slice of ``m`` shaped like parameter i (no copy), and
-    becomes ``opt.m[i]``, so either path updates the same live state (while ``owns``
-    holds; otherwise the fast path hands over to ``step``).
+    """Adam's m and v (and two scratch buffers) for all parameters, end to
+    end in flat arrays; ``m_views[i]`` is the slice of ``m`` shaped like
+    parameter i (no copy), and becomes ``opt.m[i]``, so ``step`` and
+    ``_step_trusted`` update the same live state (while ``owns`` holds;
+    otherwise ``_step_trusted`` hands over to ``step``).
     """
 
     def __init__(self, params):
         self.shapes = [p.shape for p in params]
         self.bounds = np.cumsum([0] + [p.size for p in params]).tolist()
         dtype = params[0].dtype
-        self.m, self.v, self.g, self.buf = (np.zeros(self.bounds[-1], dtype) for _ in range(4))
+        self.m, self.v, self.g, self.buf = (np.zeros(self.bounds[-1], dtype)
+                                            for _ in range(4))
         self.m_views, self.v_views = self.views(self.m), self.views(self.v)
 
     @classmethod
     def build(cls, params):
-        """The flat state for ``params``, or None if they do not share one dtype."""
+        """The flat state for ``params``, or None if they do not share one
+        dtype."""
         if not params or len({p.dtype for p in params}) != 1:
             return None
         return cls(params)
 
     def views(self, flat):
-        """``flat`` cut into arrays shaped like the parameters (views, no copies)."""
+        """``flat`` cut into arrays shaped like the parameters (views, no
+        copies)."""
         return [flat[a:b].reshape(shape)
-                for a, b, shape in zip(self.bounds[:-1], self.bounds[1:], self.shapes)]
+                for a, b, shape in zip(self.bounds[:-1], self.bounds[1:],
+                                       self.shapes)]
 
     def owns(self, m, v) -> bool:
-        """True while opt.m and opt.v are still this state's views (not after a user
-        replaced them, nor after copy.deepcopy or pickle, which turn views into copies)."""
+        """True while opt.m and opt.v are still this state's views (not after
+        a user replaced them, nor after copy.deepcopy or pickle, which turn
+        views into copies)."""
         return (len(m) == len(self.m_views) and len(v) == len(self.v_views)
-                and all(a is b and a.base is self.m for a, b in zip(m, self.m_views))
-                and all(a is b and a.base is self.v for a, b in zip(v, self.v_views)))
+                and all(a is b and a.base is self.m
+                        for a, b in zip(m, self.m_views))
+                and all(a is b and a.base is self.v
+                        for a, b in zip(v, self.v_views)))
 
 
-# Adam's fast path, used by fit (through Adam._step_trusted). Adam._update runs about 14
-# NumPy operations per parameter array; for small layers each costs more in call
-# overhead than in arithmetic. Here the same operations on the same operands (so the
-# results are bit for bit the same) run on all parameters at once, kept end to end in
-# flat buffers whose slices are m[i] and v[i]; no temporary array is allocated. Large
-# networks are updated in chunks of _CHUNK entries, small enough that the dozen passes
-# over a chunk stay in the CPU cache (about 10% faster at 270k parameters). It falls
-# back to step() when it cannot apply (a subclass changed the rule, m or v were
-# replaced, parameters of mixed dtypes) or when a gradient may hold NaN or inf (step()
-# then refuses the update with its usual error).
+# Adam's update as fit runs it (through Adam._step_trusted). Adam._update
+# runs about 14 NumPy operations per parameter array; for small layers each
+# costs more in call overhead than in arithmetic. Here the same operations
+# on the same operands (so the results are bit for bit the same) run on all
+# parameters at once, kept end to end in flat buffers whose slices are m[i]
+# and v[i]; no temporary array is allocated. Large networks are updated in
+# chunks of _CHUNK entries, small enough that the dozen passes over a chunk
+# stay in the CPU cache (about 10% faster at 270k parameters). It hands
+# over to step() when it cannot apply (a subclass changed the rule, m or v
+# were replaced, parameters of mixed dtypes) or when a gradient may hold NaN
+# or inf (step() then refuses the update with its usual error).
+# tests/test_benchmarks.py::test_adam_fast_step_is_bit_identical and
+# tests/test_training.py::test_fit_equals_a_loop_of_public_steps hold it
+# equal, bit for bit, to Adam.step.
 _CHUNK = 65536
 
 
 def _adam_step_flat(opt: Adam, grads) -> None:
     flat = opt._flat
-    if (flat is None or getattr(opt._update, "__func__", None) is not Adam._update
+    if (flat is None
+            or getattr(opt._update, "__func__", None) is not Adam._update
             or getattr(opt.step, "__func__", None) is not Optimizer.step
             or not flat.owns(opt.m, opt.v)):
         return opt.step(grads)
-    np.concatenate([np.ravel(x) for x in grads], out=flat.g, casting="same_kind")
-    # g.g is finite exactly when every entry is (unless a square overflows, > 1e154
-    # in float64): a NaN or inf sends the gradients to step(), which refuses them
+    np.concatenate([np.ravel(x) for x in grads], out=flat.g,
+                   casting="same_kind")
+    # g.g is finite exactly when every entry is (unless a square overflows):
+    # a NaN or inf sends the gradients to step(), which refuses them
     if not np.isfinite(np.dot(flat.g, flat.g)):
         return opt.step(grads)
     opt.t += 1
-    c1, c2 = 1 - opt.beta1 ** opt.t, 1 - opt.beta2 ** opt.t   # Python floats: no upcast
+    # Python floats, which do not upcast a float32 array
+    c1, c2 = 1 - opt.beta1 ** opt.t, 1 - opt.beta2 ** opt.t
     for start in range(0, flat.g.size, _CHUNK):
         s = slice(start, start + _CHUNK)
         m, v, g, buf = flat.m[s], flat.v[s], flat.g[s], flat.buf[s]
         v *= opt.beta2
         np.multiply(g, 1 - opt.beta2, out=buf)
         buf *= g
-        v += buf                                    # v <- b2 v + (1 - b2) g^2
+        v += buf                          # v <- b2 v + (1 - b2) g^2
         m *= opt.beta1
-        g *= 1 - opt.beta1                          # (g is not needed any more)
-        m += g                                      # m <- b1 m + (1 - b1) g
-        np.divide(v, c2, out=buf)                   # v_hat
+        g *= 1 - opt.beta1                # (g is not needed any more)
+        m += g                            # m <- b1 m + (1 - b1) g
+        np.divide(v, c2, out=buf)         # v_hat
         np.sqrt(buf, out=buf)
-        buf += opt.eps                              # sqrt(v_hat) + eps
-        np.divide(m, c1, out=g)                     # m_hat
+        buf += opt.eps                    # sqrt(v_hat) + eps
+        np.divide(m, c1, out=g)           # m_hat
         g *= opt.lr
-        g /= buf                                    # lr m_hat / (sqrt(v_hat) + eps)
+        g /= buf                          # lr m_hat / (sqrt(v_hat) + eps)
     for p, step in zip(opt.params, flat.views(flat.g)):
-        p -= step                                   # w <- w - lr m_hat / (...)
+        p -= step                         # w <- w - lr m_hat / (...)
 
 
-OPTIMIZERS = {"sgd": SGD, "momentum": Momentum, "rmsprop": RMSprop, "adam": Adam}
+OPTIMIZERS = {"sgd": SGD, "momentum": Momentum, "rmsprop": RMSprop,
+              "adam": Adam}
 
 
 def get_optimizer(name: str, params, **kwargs) -> Optimizer:
-    """Build an optimizer by name (sgd, momentum, rmsprop, adam) on ``params``."""
-    return OPTIMIZERS[check_name(name, OPTIMIZERS, "optimizer")](params, **kwargs)
+    """Build an optimizer by name (sgd, momentum, rmsprop, adam) on
+    ``params``."""
+    cls = OPTIMIZERS[check_name(name, OPTIMIZERS, "optimizer")]
+    return cls(params, **kwargs)

@@ -224,3 +224,164 @@ def test_predict():
     assert np.array_equal(net.predict(X), net.forward(X).argmax(axis=1))
     binary = MLP([3, 2, 1], output="sigmoid", loss="bce")
     assert binary.predict(X).shape == (7,)
+
+
+# ------------------------------------------------------- NaN and overflow (issue 11)
+# pyproject turns every RuntimeWarning into an error, so these tests also show that
+# the clear ValueError comes before NumPy warns about anything.
+def xor_data():
+    X = np.array([[0.0, 0.0], [0.0, 1.0], [1.0, 0.0], [1.0, 1.0]])
+    return X, np.array([[0.0], [1.0], [1.0], [0.0]])
+
+
+def test_diverged_weights_are_reported_with_their_layer():
+    from backprop.optim import SGD
+    from backprop.training import accuracy, fit
+
+    X, Y = xor_data()
+    net = MLP([2, 4, 3, 1], hidden="tanh", output="sigmoid", loss="bce", seed=0)
+    net.params[2][1, 0] = np.nan          # W2, in place: as a diverged update leaves it
+    msg = r"output A\[3\] is not finite \(NaN or inf\): the parameters of layer 2 .*diverged"
+    for call in (lambda: net.loss_and_grads(X, Y), lambda: net.loss(X, Y),
+                 lambda: net.forward(X), lambda: net.predict(X),
+                 lambda: accuracy(net, X, np.array([0, 1, 1, 0])),
+                 lambda: fit(net, X, Y, SGD(net.params, 0.1), epochs=1)):
+        with pytest.raises(ValueError, match=msg):
+            call()
+    net.params[0][0, 0] = np.inf
+    with pytest.raises(ValueError, match="parameters of layers 1, 2 hold NaN or inf"):
+        net.loss_and_grads(X, Y)
+
+
+@pytest.mark.parametrize("dtype,scale", [(np.float64, 1e200), (np.float32, 1e20)])
+def test_finite_inputs_whose_loss_overflows_raise_a_clear_error(dtype, scale):
+    from backprop.optim import Adam
+    from backprop.training import fit
+
+    X, Y = xor_data()
+    hidden = "identity" if dtype == np.float64 else "relu"
+    net = MLP([2, 4, 1], hidden=hidden, output="identity", loss="mse", seed=0, dtype=dtype)
+    before = [p.copy() for p in net.params]
+    msg = (rf"the loss is not finite \(NaN or inf\): it overflowed \(in {np.dtype(dtype).name}"
+           r".*output A\[2\] is finite")
+    with pytest.raises(ValueError, match=msg):
+        net.loss_and_grads(X * scale, Y)
+    with pytest.raises(ValueError, match=msg):
+        net.loss(X * scale, Y)
+    with pytest.raises(ValueError, match=msg):
+        fit(net, X * scale, Y, Adam(net.params), epochs=1)
+    assert all(np.array_equal(p, q) for p, q in zip(net.params, before))   # no step taken
+    assert np.all(np.isfinite(net.forward(X * scale)))   # the output itself is finite
+
+
+def test_overflow_in_a_layer_names_the_layer():
+    X, Y = xor_data()
+    net = MLP([2, 3, 2], hidden="relu", output="softmax", loss="cross_entropy", seed=0)
+    net.layers[1].W[...] = np.array([[1e300, -1e300]] * 3)   # Z[2] overflows
+    X_big = X * 1e10
+    for call in (lambda: net.forward(X_big), lambda: net.loss_and_grads(X_big, np.array([0, 1, 1, 0]))):
+        with pytest.raises(ValueError, match=r"Z\[2\] = A\[1\] W\[2\] \+ b\[2\] is not finite.*layer 2 "
+                                             r"overflowed"):
+            call()
+    assert np.all(np.isfinite(net.forward(X)))              # small inputs are fine
+
+
+def test_fit_on_data_that_overflow_after_a_step_reports_it():
+    from backprop.optim import SGD
+    from backprop.training import fit
+
+    X, Y = xor_data()
+    net = MLP([2, 4, 1], hidden="relu", output="identity", loss="mse", seed=0)
+    with pytest.raises(ValueError, match=r"not finite \(NaN or inf\)"):
+        fit(net, X * 1e150, Y, SGD(net.params, lr=1.0), epochs=3)
+
+
+# ------------------------------------------------------- parameters (issue 11)
+def test_params_is_a_read_only_tuple_of_the_live_arrays():
+    net = MLP([3, 4, 2], seed=0)
+    assert isinstance(net.params, tuple)
+    with pytest.raises(TypeError):
+        net.params[0] = np.zeros((3, 4))     # used to be silently lost
+    net.params[0][...] = 1.0                 # in place: the network changes
+    assert np.all(net.layers[0].W == 1.0)
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_assigning_parameters_checks_shape_dtype_and_values(dtype):
+    net = MLP([3, 4, 2], hidden="tanh", seed=0, dtype=dtype)
+    layer = net.layers[0]
+    other = np.float64 if dtype == np.float32 else np.float32
+    with pytest.raises(ValueError, match=r"W must keep this layer's shape \(3, 4\); got .* \(4, 3\)"):
+        layer.W = np.zeros((4, 3), dtype=dtype)
+    with pytest.raises(ValueError, match=r"b must keep this layer's shape \(4,\)"):
+        layer.b = np.zeros((1, 4), dtype=dtype)
+    with pytest.raises(TypeError, match=rf"W must keep this layer's dtype {np.dtype(dtype).name}"):
+        layer.W = np.zeros((3, 4), dtype=other)
+    with pytest.raises(TypeError, match="b must keep this layer's dtype"):
+        layer.b = np.zeros(4, dtype=other)
+    with pytest.raises(ValueError, match="W must be finite"):
+        layer.W = np.full((3, 4), np.nan, dtype=dtype)
+    assert layer.W.dtype == dtype                            # nothing was replaced
+    new = np.full((3, 4), 0.5, dtype=dtype)
+    layer.W = new                                            # a right array is taken as is
+    assert layer.W is new and net.params[0] is new
+    layer.b = [0.0, 1.0, 2.0, 3.0]                           # a list gets the layer's dtype
+    assert layer.b.dtype == dtype
+    rng = np.random.default_rng(0)
+    _, grads = net.loss_and_grads(rng.normal(size=(5, 3)), rng.normal(size=(5, 2)))
+    assert all(g.dtype == dtype for g in grads)
+
+
+def test_dense_construction_checks_its_arrays():
+    from backprop import Dense
+
+    layer = Dense(np.eye(2, dtype=int), [0, 0])              # integers become float64
+    assert layer.W.dtype == layer.b.dtype == np.float64
+    assert Dense(np.eye(2, dtype=np.float32), [0, 0]).b.dtype == np.float32
+    with pytest.raises(TypeError, match=r"b must have the dtype of W \(float32\)"):
+        Dense(np.eye(2, dtype=np.float32), np.zeros(2))
+    with pytest.raises(TypeError, match="real numbers"):
+        Dense(np.array([["a", "b"]]), np.zeros(2))
+    with pytest.raises(ValueError, match=r"b must have shape \(2,\) to match W"):
+        Dense(np.eye(2), np.zeros((2, 1)))
+    with pytest.raises(ValueError, match="W must be finite"):
+        Dense(np.full((2, 2), np.inf), np.zeros(2))
+
+
+@pytest.mark.parametrize("labels", [True, False])
+@pytest.mark.parametrize("output,loss", OUTPUT_LOSS)
+def test_output_loss_equals_the_public_loss_functions(output, loss, labels):
+    """MLP._output_loss calls the losses' kernels on arrays it checked itself; the
+    value and delta[L] must be exactly what the public, checked functions return."""
+    from backprop.losses import bce_with_logits, mse, softmax_cross_entropy
+
+    rng = np.random.default_rng(7)
+    net = MLP([3, 4, 3], hidden="tanh", output=output, loss=loss, seed=3)
+    X = rng.normal(size=(6, 3))
+    Y = make_targets(loss, rng, 6, 3, labels=labels)
+    value, _ = net.loss_and_grads(X, Y)
+    last = net.layers[-1]
+    if loss == "bce":
+        ref_value, ref_delta = bce_with_logits(last.Z, Y)
+    elif loss == "cross_entropy":
+        ref_value, ref_delta = softmax_cross_entropy(last.Z, Y)
+    else:
+        ref_value, grad_A = mse(last.A, Y)
+        ref_delta = last.activation.backward(last.Z, last.A, grad_A)
+    assert value == ref_value and value == net.loss(X, Y)
+    assert np.array_equal(net.deltas[-1], ref_delta)
+
+
+def test_backward_delta_without_the_input_gradient():
+    from backprop import Dense
+
+    rng = np.random.default_rng(1)
+    layer = Dense(rng.normal(size=(3, 2)), rng.normal(size=2), "tanh")
+    X, delta = rng.normal(size=(4, 3)), rng.normal(size=(4, 2))
+    layer.forward(X)
+    grad_X = layer.backward_delta(delta)
+    dW, db = layer.dW, layer.db
+    np.testing.assert_array_equal(grad_X, delta @ layer.W.T)
+    assert layer.backward_delta(delta, grad_input=False) is None
+    assert np.array_equal(layer.dW, dW) and np.array_equal(layer.db, db)
+    np.testing.assert_array_equal(dW, X.T @ delta)

@@ -13,7 +13,7 @@ import pytest
 
 from backprop import MLP, SEED
 from backprop.data import one_hot, xor
-from backprop.optim import SGD, Adam, Momentum
+from backprop.optim import SGD, Adam, Momentum, RMSprop
 from backprop.training import accuracy, fit
 
 N, N_IN, N_CLASSES = 23, 3, 3
@@ -269,31 +269,53 @@ def test_bad_input_raises_clear_errors_and_leaves_the_net_unchanged():
 
 
 # --------------------------------------------------------------------------- fit's own fast paths
+OPTIMIZERS = {"sgd": lambda p: SGD(p, lr=0.1), "momentum": lambda p: Momentum(p, 0.05, 0.9),
+              "rmsprop": lambda p: RMSprop(p, lr=0.01), "adam": lambda p: Adam(p, lr=0.01)}
+#: (hidden, output, loss, targets): every output/loss pairing, labels and one-hot rows
+TASKS = {"ce-labels": ("tanh", "softmax", "cross_entropy", "labels"),
+         "ce-onehot": ("relu", "softmax", "cross_entropy", "onehot"),
+         "bce": ("sigmoid", "sigmoid", "bce", "binary"),
+         "mse-identity": ("relu", "identity", "mse", "real"),
+         "mse-softmax": ("tanh", "softmax", "mse", "onehot")}
+
+
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
-@pytest.mark.parametrize("make_opt", [lambda p: Adam(p, lr=0.01), lambda p: Momentum(p, 0.05, 0.9)])
-def test_fit_equals_a_loop_of_public_steps(dtype, make_opt):
-    """fit may take faster routes inside (unchecked batches, Adam's flat buffers); the
-    result must be bit for bit that of loss_and_grads + optimizer.step, per mini-batch."""
+@pytest.mark.parametrize("opt_name", list(OPTIMIZERS))
+@pytest.mark.parametrize("task", list(TASKS))
+def test_fit_equals_a_loop_of_public_steps(dtype, opt_name, task):
+    """fit trains through net._backprop (loss_and_grads without its checks) and
+    optimizer._step_trusted (for Adam: the flat-buffer update); the result must be bit
+    for bit that of loss_and_grads + optimizer.step, per mini-batch, including the
+    optimizer's state. N = 23 rows in batches of 5: the last batch has 3."""
+    hidden, output, loss, kind = TASKS[task]
     X, y = toy_classification()
     X = X.astype(dtype)
+    Y = {"labels": y, "onehot": one_hot(y, N_CLASSES), "binary": one_hot(y, N_CLASSES),
+         "real": X[:, [0, 1, 2]] * 2.0}[kind]
     bs, epochs, seed = 5, 3, SEED + 11
-    net = MLP([N_IN, 5, N_CLASSES], hidden="tanh", output="softmax", loss="cross_entropy",
-              seed=SEED + 1, dtype=dtype)
-    opt = make_opt(net.params)
-    fit(net, X, y, opt, epochs=epochs, batch_size=bs, seed=seed)
-    ref = MLP([N_IN, 5, N_CLASSES], hidden="tanh", output="softmax", loss="cross_entropy",
-              seed=SEED + 1, dtype=dtype)
-    ref_opt = make_opt(ref.params)
+
+    def build():
+        net = MLP([N_IN, 5, N_CLASSES], hidden=hidden, output=output, loss=loss,
+                  seed=SEED + 1, dtype=dtype)
+        return net, OPTIMIZERS[opt_name](net.params)
+
+    (net, opt), (ref, ref_opt) = build(), build()
+    fit(net, X, Y, opt, epochs=epochs, batch_size=bs, seed=seed)
     rng = np.random.default_rng(seed)
     for _ in range(epochs):
         order = rng.permutation(N)
         for start in range(0, N, bs):
             idx = order[start:start + bs]
-            ref_opt.step(ref.loss_and_grads(X[idx], y[idx])[1])
+            ref_opt.step(ref.loss_and_grads(X[idx], Y[idx])[1])
     assert opt.t == ref_opt.t == epochs * math.ceil(N / bs)
     for a, b in zip(net.params, ref.params):
         assert a.dtype == b.dtype == dtype
         assert np.array_equal(a, b)
+    for state in ("v", "m", "s"):
+        for a, b in zip(getattr(opt, state, []), getattr(ref_opt, state, [])):
+            assert np.array_equal(a, b), state
+    for layer, ref_layer in zip(net.layers, ref.layers):    # the last batch's deltas too
+        assert np.array_equal(layer.delta, ref_layer.delta)
 
 
 def test_fit_refuses_to_continue_when_training_diverges():
