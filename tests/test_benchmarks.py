@@ -1,5 +1,5 @@
 """benchmarks/run.py runs and writes the documented JSON; the fast paths it times
-(MLP._loss_and_grads, the unchecked loss kernels, Adam._step_trusted, fit's
+(MLP._backprop without the per-batch checks, Adam._step_trusted, fit's
 _train_epoch) compute what the public, checked API computes.
 
 No timing is asserted here: timings depend on the machine and its load.
