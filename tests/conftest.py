@@ -27,17 +27,38 @@ def pytest_addoption(parser):
     )
 
 
-def text_outputs(outputs) -> list[str]:
-    """The text a reader sees: streams joined per stream name, plain-text results.
+def merge_stream(chunks: list[str]) -> str:
+    """One stream's chunks joined as myst-nb's ``nb_merge_streams`` joins them: each
+    chunk right-stripped and ended by one newline, empty later chunks dropped."""
+    text = chunks[0].rstrip() + "\n"
+    return text + "".join(c.rstrip() + "\n" for c in chunks[1:] if c.rstrip())
+
+
+def reference_stream(chunks: list[str]) -> str:
+    """A stream of the book build's stored notebook. myst-nb merges a cell's stream
+    chunks *in place* (into the first chunk) and the executed notebook keeps the later
+    chunks as well, so a stream that arrived in several chunks is stored as the merged
+    text followed by its parts again. Recognise that and keep the merged text."""
+    if len(chunks) > 1:
+        rest = "".join(c.rstrip() + "\n" for c in chunks[1:] if c.rstrip())
+        if chunks[0].endswith(rest):
+            return merge_stream(chunks[:1])
+    return merge_stream(chunks)
+
+
+def text_outputs(outputs, reference: bool = False) -> list[str]:
+    """The text a reader sees: streams joined per stream name (as the book renders
+    them), plain-text results. ``reference``: outputs of the book build's notebook.
 
     Glue records (myst-nb stores them apart from the cell) are left out.
     """
-    streams: dict[str, str] = {}
+    streams: dict[str, list[str]] = {}
     plain = []
     for out in outputs:
         kind = out.get("output_type")
         if kind == "stream":
-            streams[out.get("name", "stdout")] = streams.get(out.get("name", "stdout"), "") + out.get("text", "")
+            streams.setdefault(out.get("name", "stdout"), []).append(
+                out.get("text", ""))
         elif kind in ("execute_result", "display_data"):
             data = out.get("data", {})
             if any(key.startswith("application/papermill.record") for key in data) \
@@ -47,7 +68,9 @@ def text_outputs(outputs) -> list[str]:
                 plain.append(data["text/plain"])
         elif kind == "error":
             plain.append(f"{out.get('ename')}: {out.get('evalue')}")
-    return [f"[{name}]\n{text}" for name, text in sorted(streams.items())] + plain
+    join = reference_stream if reference else merge_stream
+    return [f"[{name}]\n{join(chunks)}"
+            for name, chunks in sorted(streams.items())] + plain
 
 
 @lru_cache(maxsize=None)
@@ -80,7 +103,8 @@ def pytest_runtest_makereport(item, call):
         return
     if IGNORE_TAG in item.cell.metadata.get("tags", []):
         return
-    first, second = text_outputs(ref.outputs), text_outputs(item.test_outputs)
+    first = text_outputs(ref.outputs, reference=True)
+    second = text_outputs(item.test_outputs)
     if first != second:
         report.outcome = "failed"
         report.longrepr = (

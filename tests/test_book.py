@@ -79,3 +79,25 @@ def test_the_width_check_sees_cells_and_included_code():
     cell = "```{code-cell} ipython3\n:tags: [hide-input]\nx = 1" + " " * 80 + "\n```\n"
     assert len(wide_code_lines(cell, ROOT / "book")) == 1
     assert wide_code_lines(cell.replace(" " * 80, ""), ROOT / "book") == []
+
+
+def test_determinism_check_reads_myst_nbs_merged_streams():
+    """The build stores a stream that arrived in chunks as the merged text followed by
+    the chunks again (myst-nb merges in place); nbval sees the chunks. Equal text must
+    compare equal, and different text must still differ."""
+    from conftest import text_outputs
+
+    def stream(text):
+        return {"output_type": "stream", "name": "stdout", "text": text}
+
+    chunks = [stream("a = 1\n"), stream("b = 2\n"), stream("c = 3\n")]
+    stored = [stream("a = 1\nb = 2\nc = 3\n"), stream("b = 2\n"), stream("c = 3\n")]
+    assert text_outputs(stored, reference=True) == text_outputs(chunks)
+    assert text_outputs([stream("a = 1\n")], reference=True) == text_outputs(
+        [stream("a = 1\n")])
+    changed = [stream("a = 1\n"), stream("b = 2\n"), stream("c = 4\n")]
+    assert text_outputs(stored, reference=True) != text_outputs(changed)
+    repeated = [stream("x\n"), stream("x\n")]
+    stored_rep = [stream("x\nx\n"), stream("x\n")]
+    assert text_outputs(stored_rep, reference=True) == text_outputs(repeated)
+    assert text_outputs(stored_rep, reference=True) != text_outputs([stream("x\n")])
