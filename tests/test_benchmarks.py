@@ -1,6 +1,7 @@
-"""benchmarks/run.py runs and writes the documented JSON; the fast paths it times
-(MLP._backprop without the per-batch checks, Adam._step_trusted, fit's
-_train_epoch) compute what the public, checked API computes.
+"""benchmarks/run.py runs and writes the documented JSON; the fast paths it
+times (MLP._backprop without the per-batch checks, Adam._step_trusted, fit's
+_train_epoch) compute what the public, checked API computes; its CNN case
+trains the same network with the engine and with PyTorch.
 
 No timing is asserted here: timings depend on the machine and its load.
 """
@@ -18,24 +19,30 @@ import pytest
 
 from backprop import MLP, SEED
 from backprop.losses import (_bce_with_logits_unchecked, _mse_unchecked,
-                             _softmax_cross_entropy_unchecked, bce_with_logits, mse,
-                             softmax_cross_entropy)
+                             _softmax_cross_entropy_unchecked,
+                             bce_with_logits, mse, softmax_cross_entropy)
 from backprop.activations import sigmoid
 from backprop.optim import Adam
 from backprop.training import fit
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULT_KEYS = {"case", "impl", "median_s", "min_s", "max_s", "accuracy"}
-RATIO_KEYS = {"digits_backprop_over_sklearn", "large_f32_backprop_over_torch",
-              "forward_backward_over_forward", "finite_difference_over_backprop"}
+TORCH_RATIOS = {"large_f32_backprop_over_torch",
+                "cnn_digits_engine_over_torch"}     # null without PyTorch
+RATIO_KEYS = {"digits_backprop_over_sklearn", "forward_backward_over_forward",
+              "finite_difference_over_backprop", *TORCH_RATIOS}
+RUN = str(ROOT / "benchmarks" / "run.py")
 HAS_TORCH = importlib.util.find_spec("torch") is not None
+NEEDS_TORCH = pytest.mark.skipif(
+    not HAS_TORCH, reason="PyTorch is optional (requirements-bench.txt)")
 
 
 def run_quick(tmp_path, *extra):
     out = tmp_path / "bench.json"
-    proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "run.py"), "--quick",
-                           "--json", str(out), *extra],
-                          cwd=ROOT, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run([sys.executable, RUN, "--quick", "--json", str(out),
+                           *extra],
+                          cwd=ROOT, capture_output=True, text=True,
+                          timeout=180)
     assert proc.returncode == 0, proc.stderr[-3000:]
     return json.loads(out.read_text()), proc.stdout
 
@@ -44,21 +51,25 @@ def check_schema(report, with_torch):
     assert set(report) >= {"results", "ratios"}
     assert set(report["ratios"]) >= RATIO_KEYS
     impls = {r["impl"] for r in report["results"]}
-    assert {"backprop", "sklearn"} <= impls
+    assert {"backprop", "sklearn", "engine"} <= impls
     assert ("torch" in impls) == with_torch
     for r in report["results"]:
         assert set(r) >= RESULT_KEYS, r
         assert isinstance(r["case"], str) and isinstance(r["impl"], str)
         assert 0 < r["min_s"] <= r["median_s"] <= r["max_s"], r
         assert r["accuracy"] is None or 0.0 <= r["accuracy"] <= 1.0, r
-    trained = [r for r in report["results"] if r["case"].startswith(("digits", "large"))]
+    trained = [r for r in report["results"]
+               if r["case"].startswith(("digits", "large", "cnn"))]
     assert trained and all(r["accuracy"] is not None for r in trained)
+    cnn = {r["impl"] for r in report["results"] if r["case"].startswith("cnn")}
+    assert cnn == ({"engine", "torch"} if with_torch else {"engine"})
     for key, value in report["ratios"].items():
-        if key == "large_f32_backprop_over_torch" and not with_torch:
+        if key in TORCH_RATIOS and not with_torch:
             assert value is None
         else:
             assert isinstance(value, float) and value > 0, (key, value)
-    # central differences need 2 loss evaluations per parameter: far slower than backprop
+    # central differences need 2 loss evaluations per parameter: far slower
+    # than backprop
     assert report["ratios"]["finite_difference_over_backprop"] > 1
 
 
@@ -69,19 +80,132 @@ def test_quick_run_without_torch(tmp_path):
     assert report["environment"]["threads"] == 1
 
 
-@pytest.mark.skipif(not HAS_TORCH, reason="PyTorch is optional (requirements-bench.txt)")
+@NEEDS_TORCH
 def test_quick_run_with_torch(tmp_path):
     report, _ = run_quick(tmp_path)
     check_schema(report, with_torch=True)
 
 
 def test_bad_option_is_a_clear_error():
-    proc = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "run.py"), "--threads", "0"],
-                          cwd=ROOT, capture_output=True, text=True, timeout=60)
-    assert proc.returncode == 2 and "--threads must be at least 1" in proc.stderr
+    proc = subprocess.run([sys.executable, RUN, "--threads", "0"],
+                          cwd=ROOT, capture_output=True, text=True,
+                          timeout=60)
+    assert proc.returncode == 2
+    assert "--threads must be at least 1" in proc.stderr
+    proc = subprocess.run([sys.executable, RUN, "--cases", "cnnn"],
+                          cwd=ROOT, capture_output=True, text=True,
+                          timeout=60)
+    assert proc.returncode == 2 and "invalid choice: 'cnnn'" in proc.stderr
 
 
-# ----------------------------------------------------------- fast paths == public API
+# ------------------------------------------- the CNN case: engine == PyTorch
+@pytest.fixture(scope="module")
+def bench():
+    """benchmarks/run.py as a module (it parses sys.argv and sets the
+    thread variables on import: both are restored afterwards)."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(sys, "argv", ["run.py", "--quick"])
+        for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+                    "MKL_NUM_THREADS"):
+            mp.setenv(var, "1")           # restored when the context ends
+        spec = importlib.util.spec_from_file_location(
+            "bench_run", ROOT / "benchmarks" / "run.py")
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        yield module
+
+
+def chapter_cells(path, *starts):
+    """The code cells of a chapter that begin with one of ``starts``."""
+    text = (ROOT / "book" / path).read_text()
+    cells = [c.split("```", 1)[0]
+             for c in text.split("```{code-cell} ipython3\n")[1:]]
+    return [c for c in cells if c.startswith(starts)]
+
+
+def test_cnn_is_the_chapters(bench):
+    """The benchmark's CNN, its initialization and its training loop are
+    book/17_convolution.md's (run from the chapter's own cells)."""
+    from backprop.data import digits
+    from backprop.init import init_weights
+    from backprop.optim import Adam
+    cells = chapter_cells("17_convolution.md", "WIDTHS = ", "BATCH = ")
+    assert len(cells) == 2
+    ns = {"np": np, "T": bench.T, "Tensor": bench.T.Tensor, "Adam": Adam,
+          "init_weights": init_weights, "as_images": bench.as_images}
+    for cell in cells:
+        exec(cell, ns)
+    assert ns["WIDTHS"] == bench.CNN_WIDTHS and ns["BATCH"] == bench.CNN_BATCH
+    chapter = ns["init_cnn"](SEED)
+    ours = bench.cnn_init()
+    for a, b in zip(chapter, ours, strict=True):
+        assert np.array_equal(a.data, b)
+    d = digits()
+    x = bench.as_images(d.X_train[:7])
+    assert np.array_equal(ns["cnn"](chapter, x).data,
+                          bench.cnn_engine(chapter, x).data)
+    # one epoch of the chapter's train_cnn == one of the benchmark's loop
+    ns["train_cnn"](chapter, d.X_train, d.y_train, bench.CNN_LR, 1, SEED)
+    data = (d.X_train, d.X_test, d.y_train, d.y_test)
+    train, _ = bench.cnn_engine_trainer(data, epochs=1)()
+    train()
+    for a, b, start in zip(chapter, train.params, ours, strict=True):
+        assert np.array_equal(a.data, b.data)      # the same loop, bit for bit
+        assert not np.array_equal(b.data, start)   # ... that did train
+
+
+def test_cnn_matches_the_chapter_shapes(bench):
+    params = bench.cnn_init()
+    assert [p.shape for p in params] == [(16, 1, 3, 3), (16,), (32, 16, 3, 3),
+                                         (32,), (128, 10), (10,)]
+    assert sum(p.size for p in params) == 6090          # eq-cnn-params
+    assert all(p.dtype == np.float64 for p in params)
+    x = bench.as_images(np.zeros((3, 64)))
+    ps = [bench.T.Tensor(p) for p in params]
+    assert bench.cnn_engine(ps, x).shape == (3, 10)
+
+
+@NEEDS_TORCH
+def test_cnn_engine_and_torch_agree_on_one_batch(bench):
+    from backprop.data import digits
+    d = digits()
+    batch = np.random.default_rng(SEED).permutation(len(d.y_train))[:64]
+    images, labels = bench.as_images(d.X_train[batch]), d.y_train[batch]
+    params = bench.cnn_init()
+    e_loss, e_grads = bench.cnn_engine_loss_and_grads(params, images, labels)
+    t_loss, t_grads = bench.cnn_torch_loss_and_grads(params, images, labels)
+    assert e_loss > 0.1                  # not trained: a real loss to match
+    assert abs(e_loss - t_loss) <= 1e-12 * e_loss
+    for g_e, g_t in zip(e_grads, t_grads):
+        assert g_e.shape == g_t.shape and g_e.dtype == g_t.dtype == np.float64
+        assert np.abs(g_e).max() > 0
+        np.testing.assert_allclose(g_e, g_t, rtol=1e-9,
+                                   atol=1e-12 * np.abs(g_t).max())
+
+
+@NEEDS_TORCH
+def test_cnn_engine_and_torch_train_alike(bench):
+    """One epoch of the benchmark's two loops (same initial weights, order
+    and Adam hyperparameters) ends at the same weights."""
+    from backprop.data import digits
+    d = digits()
+    data = (d.X_train, d.X_test, d.y_train, d.y_test)
+    runs = []
+    for trainer in (bench.cnn_engine_trainer, bench.cnn_torch_trainer):
+        train, score = trainer(data, epochs=1)()
+        train()
+        runs.append((train.params, score()))
+    (e_params, e_acc), (t_params, t_acc) = runs
+    start = bench.cnn_init()
+    for p_e, p_t, p0 in zip(e_params, t_params, start):
+        p_e, p_t = p_e.data, p_t.detach().numpy()
+        moved = np.abs(p_e - p0).max()
+        assert moved > 1e-3                          # Adam did move them
+        assert np.abs(p_e - p_t).max() <= 1e-9 * moved
+    assert abs(e_acc - t_acc) <= 1 / len(d.y_test)
+
+
+# ------------------------------------------------ fast paths == public API
 RNG = np.random.default_rng(SEED + 50)
 
 
@@ -95,9 +219,12 @@ def test_unchecked_losses_match_public(dtype):
     softmax = np.exp(z - z.max(1, keepdims=True))
     softmax /= softmax.sum(1, keepdims=True)
     pairs = [(_mse_unchecked(z, y_prob), mse(z, y_prob)),
-             (_bce_with_logits_unchecked(z, sigmoid(z), y01), bce_with_logits(z, y01)),
-             (_softmax_cross_entropy_unchecked(z, softmax, labels), softmax_cross_entropy(z, labels)),
-             (_softmax_cross_entropy_unchecked(z, softmax, y_prob), softmax_cross_entropy(z, y_prob))]
+             (_bce_with_logits_unchecked(z, sigmoid(z), y01),
+              bce_with_logits(z, y01)),
+             (_softmax_cross_entropy_unchecked(z, softmax, labels),
+              softmax_cross_entropy(z, labels)),
+             (_softmax_cross_entropy_unchecked(z, softmax, y_prob),
+              softmax_cross_entropy(z, y_prob))]
     for (v1, g1), (v2, g2) in pairs:
         assert abs(v1 - v2) <= tol * max(1.0, abs(v2))
         assert g1.dtype == g2.dtype == dtype
@@ -105,7 +232,8 @@ def test_unchecked_losses_match_public(dtype):
 
 
 def test_cross_entropy_kernel_survives_underflowed_probabilities():
-    # a gap of 200 between logits: softmax underflows to 0 in float32, the loss must not
+    # a gap of 200 between logits: softmax underflows to 0 in float32, the
+    # loss must not
     z = np.array([[200.0, 0.0, 0.0], [0.0, 0.0, 0.0]], dtype=np.float32)
     labels = np.array([1, 2])
     a = np.exp(z - z.max(1, keepdims=True))
@@ -118,7 +246,8 @@ def test_cross_entropy_kernel_survives_underflowed_probabilities():
 
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 @pytest.mark.parametrize("shapes", [[(5, 3), (3,), (3, 2), (2,)],
-                                    [(300, 300), (300,), (300, 7), (7,)]])  # > 1 chunk
+                                    # the second: > 1 chunk
+                                    [(300, 300), (300,), (300, 7), (7,)]])
 def test_adam_fast_step_is_bit_identical(dtype, shapes):
     from backprop.optim import _CHUNK
     n_chunks = -(-sum(int(np.prod(s)) for s in shapes) // _CHUNK)   # 1, then 2
@@ -132,7 +261,8 @@ def test_adam_fast_step_is_bit_identical(dtype, shapes):
     assert fast.t == slow.t == 5 and n_chunks in (1, 2)
     for a, b in zip(p_fast + fast.m + fast.v, p_slow + slow.m + slow.v):
         assert a.dtype == dtype and np.array_equal(a, b)
-    assert all(np.shares_memory(m, fast._flat.m) for m in fast.m)   # the state is live
+    # the state is live
+    assert all(np.shares_memory(m, fast._flat.m) for m in fast.m)
 
 
 def test_adam_fast_step_refuses_nan_like_step():
@@ -144,15 +274,16 @@ def test_adam_fast_step_refuses_nan_like_step():
 
 
 def test_adam_subclass_rule_is_respected_by_fit():
-    class HalfAdam(Adam):                    # a changed rule must not be bypassed
+    class HalfAdam(Adam):            # a changed rule must not be bypassed
         def _update(self, i, p, g):
             super()._update(i, p, 0.5 * g)
 
     X = RNG.normal(size=(12, 3))
     y = RNG.integers(0, 2, size=12)
-    nets = [MLP([3, 4, 2], hidden="tanh", output="softmax", loss="cross_entropy", seed=1)
-            for _ in range(2)]
-    fit(nets[0], X, y, HalfAdam(nets[0].params, lr=0.05), epochs=2, batch_size=4)
+    nets = [MLP([3, 4, 2], hidden="tanh", output="softmax",
+                loss="cross_entropy", seed=1) for _ in range(2)]
+    fit(nets[0], X, y, HalfAdam(nets[0].params, lr=0.05), epochs=2,
+        batch_size=4)
     ref, opt = nets[1], Adam(nets[1].params, lr=0.05)
     rng = np.random.default_rng(0)                      # fit's default seed
     for _ in range(2):
@@ -168,8 +299,9 @@ def test_adam_subclass_rule_is_respected_by_fit():
 def test_fit_with_adam_equals_public_loop(dtype):
     X = RNG.normal(size=(30, 5)).astype(dtype)
     y = RNG.integers(0, 3, size=30)
-    net = MLP([5, 6, 3], hidden="relu", output="softmax", loss="cross_entropy", seed=2, dtype=dtype)
-    ref = MLP([5, 6, 3], hidden="relu", output="softmax", loss="cross_entropy", seed=2, dtype=dtype)
+    net, ref = (MLP([5, 6, 3], hidden="relu", output="softmax",
+                    loss="cross_entropy", seed=2, dtype=dtype)
+                for _ in range(2))
     fit(net, X, y, Adam(net.params, lr=0.01), epochs=3, batch_size=8, seed=4)
     opt = Adam(ref.params, lr=0.01)
     rng = np.random.default_rng(4)
