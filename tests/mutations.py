@@ -222,17 +222,7 @@ MUTATIONS = [
 #: expected failures naming the weak check, and fails once the chapter catches
 #: the mutation, so that the entry is removed. Never add an entry to make the
 #: suite pass: strengthen the check instead.
-CHAPTER_SURVIVORS = {
-    "sigmoid-backward-sigma":
-        "book/01_activations.md: the check cell '# checks: eq-sigmoid, eq-tanh, "
-        "eq-sigmoid-prime, eq-tanh-prime, eq-relu-prime' compares "
-        "act.derivative with SymPy and central differences but never "
-        "act.backward(z, a, g), the method of the Sigmoid class the chapter "
-        "shows that networks call",
-    "tanh-backward-1-minus-a":
-        "book/01_activations.md: same check cell; Tanh.backward is never "
-        "compared with g * f'(z)",
-}
+CHAPTER_SURVIVORS: dict[str, str] = {}
 
 
 # --------------------------------------------------------------- copies
