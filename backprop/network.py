@@ -152,10 +152,18 @@ class MLP:
         self.init = resolve_init(init, hidden)
         rng = np.random.default_rng(seed)
         self.layers = []
-        widths = zip(self.sizes[:-1], self.sizes[1:])
+        widths = list(zip(self.sizes[:-1], self.sizes[1:]))
+        # W1, b1, ..., WL, bL are views of one flat array, end to end, so
+        # that Adam's update in fit (optim._adam_step_flat) can subtract
+        # its step from all of them in one operation
+        flat = np.zeros(sum((n_in + 1) * n_out for n_in, n_out in widths),
+                        dtype=self.dtype)
+        start = 0
         for l, (n_in, n_out) in enumerate(widths, start=1):
-            W = init_weights(n_in, n_out, self.init, rng, self.dtype)
-            b = np.zeros(n_out, dtype=self.dtype)
+            W = flat[start:start + n_in * n_out].reshape(n_in, n_out)
+            W[...] = init_weights(n_in, n_out, self.init, rng, self.dtype)
+            b = flat[start + n_in * n_out:start + (n_in + 1) * n_out]
+            start += (n_in + 1) * n_out
             act = output if l == len(self.sizes) - 1 else hidden
             self.layers.append(Dense(W, b, act))
 

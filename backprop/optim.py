@@ -22,7 +22,9 @@ Mini-batch SGD is ``SGD`` fed with gradients of mini-batches (see
 
 from __future__ import annotations
 
+import math
 import numbers
+import operator
 
 import numpy as np
 
@@ -196,6 +198,23 @@ class Adam(Optimizer):
         _adam_step_flat(self, grads)       # fit's update, below the class
 
 
+def _flat_base(params, bounds):
+    """The 1-D array of which ``params`` are consecutive, C-contiguous
+    slices from end to end (offsets ``bounds``), or None."""
+    base = params[0].base
+    if (not isinstance(base, np.ndarray) or base.ndim != 1
+            or base.dtype != params[0].dtype or base.size != bounds[-1]
+            or not base.flags.c_contiguous or not base.flags.writeable):
+        return None
+    address = base.__array_interface__["data"][0]
+    for p, start in zip(params, bounds):
+        if (p.base is not base or not p.flags.c_contiguous
+                or p.__array_interface__["data"][0]
+                != address + start * base.itemsize):
+            return None
+    return base
+
+
 class _FlatState:
     """Adam's m and v (and two scratch buffers) for all parameters, end to
     end in flat arrays; ``m_views[i]`` is the slice of ``m`` shaped like
@@ -211,6 +230,15 @@ class _FlatState:
         self.m, self.v, self.g, self.buf = (np.zeros(self.bounds[-1], dtype)
                                             for _ in range(4))
         self.m_views, self.v_views = self.views(self.m), self.views(self.v)
+        self.g_views = self.views(self.g)       # the update, per parameter
+        # (m, v, g, buf) cut into chunks of _CHUNK entries, which stay in
+        # the cache while the update runs over them
+        self.chunks = [tuple(a[start:start + _CHUNK]
+                             for a in (self.m, self.v, self.g, self.buf))
+                       for start in range(0, self.bounds[-1], _CHUNK)]
+        # the flat array the parameters are consecutive views of (as MLP
+        # allocates them), or None: then the update is applied one by one
+        self.params, self.p = list(params), _flat_base(params, self.bounds)
 
     @classmethod
     def build(cls, params):
@@ -231,11 +259,13 @@ class _FlatState:
         """True while opt.m and opt.v are still this state's views (not after
         a user replaced them, nor after copy.deepcopy or pickle, which turn
         views into copies)."""
+        # a copy (deepcopy, pickle) copies every view: checking that the
+        # first view still looks into this state's buffer covers them all
         return (len(m) == len(self.m_views) and len(v) == len(self.v_views)
-                and all(a is b and a.base is self.m
-                        for a, b in zip(m, self.m_views))
-                and all(a is b and a.base is self.v
-                        for a, b in zip(v, self.v_views)))
+                and self.m_views[0].base is self.m
+                and self.v_views[0].base is self.v
+                and all(map(operator.is_, m, self.m_views))
+                and all(map(operator.is_, v, self.v_views)))
 
 
 # Adam's update as fit runs it (through Adam._step_trusted). Adam._update
@@ -262,18 +292,16 @@ def _adam_step_flat(opt: Adam, grads) -> None:
             or getattr(opt.step, "__func__", None) is not Optimizer.step
             or not flat.owns(opt.m, opt.v)):
         return opt.step(grads)
-    np.concatenate([np.ravel(x) for x in grads], out=flat.g,
+    np.concatenate([x.ravel() for x in grads], out=flat.g,
                    casting="same_kind")
     # g.g is finite exactly when every entry is (unless a square overflows):
     # a NaN or inf sends the gradients to step(), which refuses them
-    if not np.isfinite(np.dot(flat.g, flat.g)):
+    if not math.isfinite(np.dot(flat.g, flat.g)):
         return opt.step(grads)
     opt.t += 1
     # Python floats, which do not upcast a float32 array
     c1, c2 = 1 - opt.beta1 ** opt.t, 1 - opt.beta2 ** opt.t
-    for start in range(0, flat.g.size, _CHUNK):
-        s = slice(start, start + _CHUNK)
-        m, v, g, buf = flat.m[s], flat.v[s], flat.g[s], flat.buf[s]
+    for m, v, g, buf in flat.chunks:
         v *= opt.beta2
         np.multiply(g, 1 - opt.beta2, out=buf)
         buf *= g
@@ -287,7 +315,11 @@ def _adam_step_flat(opt: Adam, grads) -> None:
         np.divide(m, c1, out=g)           # m_hat
         g *= opt.lr
         g /= buf                          # lr m_hat / (sqrt(v_hat) + eps)
-    for p, step in zip(opt.params, flat.views(flat.g)):
+    if flat.p is not None and all(map(operator.is_, opt.params,
+                                      flat.params)):
+        flat.p -= flat.g                  # every w at once (see MLP)
+        return
+    for p, step in zip(opt.params, flat.g_views):
         p -= step                         # w <- w - lr m_hat / (...)
 
 

@@ -1,4 +1,5 @@
-"""Benchmark the backprop package against scikit-learn and PyTorch (CPU).
+"""Benchmark the backprop package against scikit-learn and PyTorch (CPU),
+and case 1 against a hand-written NumPy loop (the limit for NumPy code).
 
 Run from the repository root:
 
@@ -166,7 +167,99 @@ def backprop_trainer(sizes, dtype, data, epochs, batch_size, lr=1e-3):
                 _train_epoch(net, Xc, yc, opt, rng.permutation(Xc.shape[0]),
                              batch_size)
 
+        train.net = net                  # the tests compare the runs
         return train, lambda: accuracy(net, Xte, yte)
+    return setup
+
+
+def numpy_trainer(sizes, data, epochs, batch_size, lr=1e-3, beta1=0.9,
+                  beta2=0.999, eps=1e-8):
+    """The reference of case 1: a careful hand-written NumPy loop (no
+    package code in the timed region) for a ReLU network with a softmax
+    cross-entropy output and Adam, from the package's initial weights, in
+    the package's order of mini-batches.
+
+    The parameters, their gradients and Adam's moments are each one flat
+    array (the weights and biases are views of it), so Adam updates all of
+    them with one NumPy call per operation; the gradients are written into
+    their views with ``out=``. It computes no loss value (training does not
+    need one) and checks nothing: the limit a NumPy loop reaches."""
+    X, Xte, y, yte = data
+
+    def setup():
+        ref = MLP(sizes, hidden="relu", output="softmax",
+                  loss="cross_entropy", seed=SEED, dtype=X.dtype)
+        init = [p for layer in ref.layers for p in (layer.W, layer.b)]
+        w = np.concatenate([p.ravel() for p in init])   # all parameters
+        g, m, v, buf = (np.zeros_like(w) for _ in range(4))
+        ends = np.cumsum([p.size for p in init]).tolist()
+
+        def views(flat):             # [W1, b1, W2, b2, ...] inside flat
+            return [flat[e - p.size:e].reshape(p.shape)
+                    for p, e in zip(init, ends)]
+
+        params, grads = views(w), views(g)
+        Ws, bs, gWs, gbs = params[::2], params[1::2], grads[::2], grads[1::2]
+        L = len(Ws)
+
+        def train():
+            nonlocal w, g, m, v, buf       # updated in place (w -= g ...)
+            rng = np.random.default_rng(SEED)      # the package's order
+            n, t = len(y), 0
+            for _ in range(epochs):
+                order = rng.permutation(n)
+                Xs, ys = X[order], y[order]
+                for start in range(0, n, batch_size):
+                    xb = Xs[start:start + batch_size]
+                    yb = ys[start:start + batch_size]
+                    # forward: A[l] = relu(A[l-1] W[l] + b[l]), then softmax
+                    acts = [xb]
+                    for W, b in zip(Ws[:-1], bs[:-1]):
+                        z = acts[-1] @ W
+                        z += b
+                        acts.append(np.maximum(z, 0, out=z))
+                    z = acts[-1] @ Ws[-1]
+                    z += bs[-1]
+                    z -= z.max(axis=1, keepdims=True)
+                    delta = np.exp(z, out=z)
+                    delta /= delta.sum(axis=1, keepdims=True)
+                    # delta[L] = (softmax - one_hot(y)) / N
+                    delta[np.arange(len(yb)), yb] -= 1
+                    delta /= len(yb)
+                    for l in range(L - 1, -1, -1):
+                        np.matmul(acts[l].T, delta, out=gWs[l])
+                        np.sum(delta, axis=0, out=gbs[l])
+                        if l:          # delta[l] = delta[l+1] W^T * relu'
+                            delta = delta @ Ws[l].T
+                            delta *= acts[l] > 0
+                    # Adam (bias-corrected, eps outside the square root),
+                    # in the operation order of backprop.optim's flat path
+                    t += 1
+                    c1, c2 = 1 - beta1 ** t, 1 - beta2 ** t
+                    v *= beta2
+                    np.multiply(g, 1 - beta2, out=buf)
+                    buf *= g
+                    v += buf                      # b2 v + (1 - b2) g^2
+                    m *= beta1
+                    g *= 1 - beta1
+                    m += g                        # b1 m + (1 - b1) g
+                    np.divide(v, c2, out=buf)
+                    np.sqrt(buf, out=buf)
+                    buf += eps                    # sqrt(v_hat) + eps
+                    np.divide(m, c1, out=g)
+                    g *= lr
+                    g /= buf                      # lr m_hat / (...)
+                    w -= g
+
+        def score():
+            A = Xte
+            for W, b in zip(Ws[:-1], bs[:-1]):
+                A = np.maximum(A @ W + b, 0)
+            scores = A @ Ws[-1] + bs[-1]     # argmax of softmax = of scores
+            return float(np.mean(scores.argmax(axis=1) == yte))
+
+        train.params = params            # the tests compare with the package
+        return train, score
     return setup
 
 
@@ -422,13 +515,16 @@ def pair_ratio(num, den):
 
 # ------------------------------------------------------------------ cases
 def compare_training(case, key, sizes, dtype, data, epochs, batch, results,
-                     ratios, ranges):
+                     ratios, ranges, numpy_loop=False):
     """Train ``sizes`` with Adam in every implementation, alternating;
     record the times, accuracies and the ratios
-    ``{key}_backprop_over_sklearn`` / ``_over_torch``."""
-    impls = {"backprop": backprop_trainer(sizes, dtype, data, epochs, batch),
-             "sklearn": sklearn_trainer(tuple(sizes[1:-1]), data, epochs,
-                                        batch)}
+    ``{key}_backprop_over_sklearn`` / ``_over_torch`` (and
+    ``_over_numpy_loop`` with ``numpy_loop``)."""
+    impls = {"backprop": backprop_trainer(sizes, dtype, data, epochs, batch)}
+    if numpy_loop:
+        impls["numpy_loop"] = numpy_trainer(sizes, data, epochs, batch)
+    impls["sklearn"] = sklearn_trainer(tuple(sizes[1:-1]), data, epochs,
+                                       batch)
     if torch is not None:
         impls["torch"] = torch_trainer(sizes, dtype, data, epochs, batch)
     out = alternate(impls, CFG["repeats"])
@@ -436,7 +532,7 @@ def compare_training(case, key, sizes, dtype, data, epochs, batch, results,
             f"{len(data[2])} train samples")
     for name, o in out.items():
         results.append(result(case, name, o["times"], o["score"], note))
-    for peer in ("sklearn", "torch"):
+    for peer in ("numpy_loop", "sklearn", "torch"):
         name = f"{key}_backprop_over_{peer}"
         if peer in out:
             r = pair_ratio(out["backprop"]["times"], out[peer]["times"])
@@ -447,7 +543,8 @@ def case_digits(results, ratios, ranges):
     d = digits(dtype=np.float64)
     compare_training("digits_64-64-10_f64", "digits", [64, 64, 10], np.float64,
                      (d.X_train, d.X_test, d.y_train, d.y_test),
-                     CFG["digits_epochs"], 64, results, ratios, ranges)
+                     CFG["digits_epochs"], 64, results, ratios, ranges,
+                     numpy_loop=True)
 
 
 def case_large(results, ratios, ranges):
@@ -538,6 +635,7 @@ def case_cnn(results, ratios, ranges):
 # ----------------------------------------------------------------- output
 TARGETS = {  # ratio: (bound, what it means)
     "digits_backprop_over_sklearn": 0.5,
+    "digits_backprop_over_numpy_loop": 1.10,
     "large_f32_backprop_over_torch": 1.0,
     "forward_backward_over_forward": 2.5,
     "cnn_digits_engine_over_torch": 2.0,
@@ -643,6 +741,7 @@ def main():
             print(f"[{case.__name__} done in "
                   f"{time.perf_counter() - t0:.1f} s]", file=sys.stderr)
     order = [k for k in ("digits_backprop_over_sklearn",
+                         "digits_backprop_over_numpy_loop",
                          "large_f32_backprop_over_torch",
                          "forward_backward_over_forward",
                          "finite_difference_over_backprop",

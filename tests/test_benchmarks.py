@@ -29,7 +29,9 @@ ROOT = Path(__file__).resolve().parent.parent
 RESULT_KEYS = {"case", "impl", "median_s", "min_s", "max_s", "accuracy"}
 TORCH_RATIOS = {"large_f32_backprop_over_torch",
                 "cnn_digits_engine_over_torch"}     # null without PyTorch
-RATIO_KEYS = {"digits_backprop_over_sklearn", "forward_backward_over_forward",
+RATIO_KEYS = {"digits_backprop_over_sklearn",
+              "digits_backprop_over_numpy_loop",
+              "forward_backward_over_forward",
               "finite_difference_over_backprop", *TORCH_RATIOS}
 RUN = str(ROOT / "benchmarks" / "run.py")
 HAS_TORCH = importlib.util.find_spec("torch") is not None
@@ -51,7 +53,7 @@ def check_schema(report, with_torch):
     assert set(report) >= {"results", "ratios"}
     assert set(report["ratios"]) >= RATIO_KEYS
     impls = {r["impl"] for r in report["results"]}
-    assert {"backprop", "sklearn", "engine"} <= impls
+    assert {"backprop", "numpy_loop", "sklearn", "engine"} <= impls
     assert ("torch" in impls) == with_torch
     for r in report["results"]:
         assert set(r) >= RESULT_KEYS, r
@@ -96,6 +98,26 @@ def test_bad_option_is_a_clear_error():
                           cwd=ROOT, capture_output=True, text=True,
                           timeout=60)
     assert proc.returncode == 2 and "invalid choice: 'cnnn'" in proc.stderr
+
+
+# ------------------------------------ case 1's NumPy reference == the package
+def test_numpy_loop_trains_like_the_package(bench):
+    """The hand-written NumPy loop of case 1 (same initial weights, order,
+    Adam) ends at the package's weights and test accuracy."""
+    from backprop.data import digits
+    d = digits()
+    data = (d.X_train, d.X_test, d.y_train, d.y_test)
+    ours, our_score = bench.backprop_trainer([64, 64, 10], np.float64, data,
+                                             3, 64)()
+    loop, loop_score = bench.numpy_trainer([64, 64, 10], data, 3, 64)()
+    start = [p.copy() for p in loop.params]
+    ours()
+    loop()
+    for p, q, p0 in zip(ours.net.params, loop.params, start, strict=True):
+        moved = np.abs(p - p0).max()
+        assert moved > 1e-3                       # both did train
+        assert np.abs(p - q).max() <= 1e-12 * moved
+    assert our_score() == loop_score() > 0.5
 
 
 # ------------------------------------------- the CNN case: engine == PyTorch
@@ -313,3 +335,40 @@ def test_fit_with_adam_equals_public_loop(dtype):
     for a, b in zip(net.params, ref.params):
         assert a.dtype == dtype
         assert np.array_equal(a, b)      # the same arithmetic, bit for bit
+
+
+def test_adam_updates_an_mlps_parameters_in_one_array():
+    """MLP allocates W1, b1, ..., bL as views of one flat array, so fit's
+    Adam subtracts its step from all of them at once; a replaced parameter
+    (or a reordered list) takes the per-parameter update instead, and both
+    equal Adam.step bit for bit."""
+    from backprop.optim import _flat_base
+    X = RNG.normal(size=(20, 4))
+    y = RNG.integers(0, 3, size=20)
+    grads = [RNG.normal(size=p.shape) for p in MLP([4, 5, 3]).params]
+    nets = [MLP([4, 5, 3], hidden="relu", output="softmax",
+                loss="cross_entropy", seed=3) for _ in range(3)]
+    base = nets[0].params[0].base
+    assert base is not None and base.size == nets[0].n_params
+    assert all(p.base is base for p in nets[0].params)
+    nets[1].layers[1].b = nets[1].layers[1].b.copy()     # no longer a view
+    opts = [Adam(net.params, lr=0.01) for net in nets]
+    assert opts[0]._flat.p is base and opts[1]._flat.p is None
+    assert _flat_base(nets[0].params[::-1], opts[0]._flat.bounds) is None
+    for _ in range(3):
+        opts[0]._step_trusted(grads)
+        opts[1]._step_trusted(grads)
+        opts[2].step(grads)
+    for a, b, c in zip(*(net.params for net in nets)):
+        assert np.array_equal(a, c) and np.array_equal(b, c)
+    # fit (flat path) == a loop of public steps
+    fit(nets[0], X, y, opts[0], epochs=2, batch_size=8, seed=5)
+    rng = np.random.default_rng(5)
+    for _ in range(2):
+        order = rng.permutation(20)
+        for s in range(0, 20, 8):
+            _, g = nets[2].loss_and_grads(X[order[s:s + 8]],
+                                          y[order[s:s + 8]])
+            opts[2].step(g)
+    for a, c in zip(nets[0].params, nets[2].params):
+        assert np.array_equal(a, c)
