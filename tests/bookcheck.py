@@ -4,9 +4,12 @@ the `# checks:` lines of their code cells. Used by tests/test_book.py and confte
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path
 
-import yaml
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))
+from make_exercises import toc_names  # noqa: E402  (the one toc walker)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -18,19 +21,7 @@ CHECKS_LINE = re.compile(r"^\s*#\s*checks:\s*(?P<labels>.+)$", re.M)
 
 def toc_files(root: Path = ROOT) -> list[Path]:
     """Every source file listed in _toc.yml (root first), as paths that exist."""
-    toc = yaml.safe_load((root / "_toc.yml").read_text())
-    names = [toc["root"]]
-
-    def walk(entries):
-        for entry in entries or []:
-            if "file" in entry:
-                names.append(entry["file"])
-            walk(entry.get("sections"))
-            walk(entry.get("chapters"))
-
-    for part in toc.get("parts", []):
-        walk(part.get("chapters"))
-    walk(toc.get("chapters"))
+    names = toc_names(root)
     paths = []
     for name in names:
         candidates = [root / name, root / f"{name}.md", root / f"{name}.ipynb"]

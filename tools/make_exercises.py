@@ -77,10 +77,11 @@ class Editions:
 
 
 # ------------------------------------------------------------ the toc
-def toc_chapters(root: Path = ROOT) -> list[Path]:
-    """The MyST notebooks ``_toc.yml`` lists, in order."""
+def toc_names(root: Path = ROOT) -> list[str]:
+    """Every ``file`` entry of ``_toc.yml``, root first, in book order (also
+    read by the book checks in tests/bookcheck.py)."""
     toc = yaml.safe_load((root / "_toc.yml").read_text())
-    names = []
+    names = [toc["root"]]
 
     def walk(entries):
         for entry in entries or []:
@@ -92,8 +93,13 @@ def toc_chapters(root: Path = ROOT) -> list[Path]:
     for part in toc.get("parts", []):
         walk(part.get("chapters"))
     walk(toc.get("chapters"))
+    return names
+
+
+def toc_chapters(root: Path = ROOT) -> list[Path]:
+    """The MyST notebooks ``_toc.yml`` lists, in order."""
     paths = []
-    for name in names:
+    for name in toc_names(root)[1:]:
         path = root / (name if name.endswith(".md") else f"{name}.md")
         if path.is_file() and "```{code-cell}" in path.read_text():
             paths.append(path)
