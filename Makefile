@@ -11,10 +11,11 @@ export OMP_NUM_THREADS ?= 1
 export OPENBLAS_NUM_THREADS ?= 1
 export MKL_NUM_THREADS ?= 1
 
-.PHONY: book test venv build notebooks chromium lab clean exercises
+.PHONY: book test venv build notebooks chromium lab clean exercises catalogs pot
 
 book: build
 	@echo "The book is at $(CURDIR)/_build/html/index.html"
+	@echo "Chinese edition:  $(CURDIR)/_build/html/zh/index.html"
 
 $(BIN)/activate: requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -23,10 +24,33 @@ $(BIN)/activate: requirements.txt pyproject.toml
 
 venv: $(BIN)/activate
 
-# Executes every chapter from scratch (execute_notebooks: force); -W turns warnings
-# into errors, -n reports every unresolved reference.
+# Both editions. The English build executes every chapter from scratch: it runs in
+# myst-nb's cache mode on an emptied cache, which fills the cache. The Chinese build
+# (language zh_CN, catalogs in locale/) reads the same sources and finds every
+# notebook in that cache, so nothing executes twice (tools/editions.py). -W turns
+# warnings into errors, -n reports every unresolved reference.
 build: venv
-	$(BIN)/jupyter-book build . -W -n --keep-going
+	rm -rf _build/.jupyter_cache _build/zh
+	$(BIN)/python tools/editions.py config
+	$(BIN)/jupyter-book build . --config _build/config/en.yml -W -n --keep-going
+	$(BIN)/jupyter-book build . --config _build/config/zh.yml \
+	    --path-output _build/zh -W -n --keep-going
+	rm -rf _build/html/zh && mv _build/zh/_build/html _build/html/zh
+
+# The English prose as message templates (_build/i18n/_build/gettext/*.pot), without
+# running a notebook: tests/test_translation.py compares the catalogs with them.
+pot: venv
+	$(BIN)/python tools/editions.py config
+	$(BIN)/jupyter-book build . --config _build/config/gettext.yml \
+	    --path-output _build/i18n --builder custom --custom-builder gettext -q
+
+# After an English change: extract the prose (no execution), merge it into the
+# Chinese catalogs (a changed paragraph becomes a fuzzy entry that keeps the old
+# translation as a hint, a new one an empty entry), then let translators work.
+catalogs: pot
+	$(BIN)/sphinx-intl update -p _build/i18n/_build/gettext -l zh_CN -d locale
+	$(BIN)/python tools/editions.py qualify
+	$(BIN)/python tools/editions.py status
 
 # nbval runs the very notebooks a reader downloads from the book: the build converts
 # each chapter with jupytext into _build/html/_sources/ (_ext/notebook_download.py);
@@ -45,7 +69,7 @@ chromium:
 # Package tests, the book's source checks, nbval over every chapter in the toc (whose
 # text outputs must equal the build's: the determinism check in tests/conftest.py), and
 # the rendered book in headless Chromium (tests/test_rendered.py).
-test: chromium build notebooks
+test: chromium build notebooks pot
 	$(BIN)/python -m pytest tests .nbtest -n $(JOBS) --dist loadfile \
 	    --nbval-lax --nbval-current-env --nbval-reference=_build/jupyter_execute \
 	    -p no:cacheprovider

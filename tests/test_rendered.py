@@ -28,7 +28,10 @@ ARTIFACTS = ROOT / "_build" / "browser"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
                  "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--disable-quic"]
-PAGES = [p.relative_to(ROOT).with_suffix(".html").as_posix() for p in toc_files()]
+EN_PAGES = [p.relative_to(ROOT).with_suffix(".html").as_posix() for p in toc_files()]
+#: the Chinese edition: the same pages under zh/ (tools/editions.py)
+ZH = "zh/"
+PAGES = EN_PAGES + [ZH + p for p in EN_PAGES]
 
 if not (HTML / "index.html").is_file():
     pytest.fail("the book is not built: run `make build` (or `make test`) first", pytrace=False)
@@ -171,8 +174,60 @@ def test_page_renders_offline(site, browser, report, page_path):
     if page_path.endswith("04_delta_rule.html") or (page_path.endswith("01_activations.html")
                                                     and "book/04_delta_rule.html" not in PAGES):
         ARTIFACTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS / Path(page_path).with_suffix(".png").name))
+        name = Path(page_path).with_suffix(".png").name
+        if page_path.startswith(ZH):
+            name = "zh_" + name
+        page.screenshot(path=str(ARTIFACTS / name))
     page.close()
+
+
+@pytest.mark.browser
+@pytest.mark.parametrize("page_path", EN_PAGES)
+def test_language_links_join_the_same_page_both_ways(site, browser, page_path):
+    """The header's language link leads from each page to the same page in the
+    other edition and back; the Chinese page is in Chinese and says so."""
+    page = browser.new_page()
+    page.goto(f"{site}/{page_path}", wait_until="load")
+    link = page.locator("a.edition-switch")
+    assert link.count() == 1, f"{page_path}: no language link in the header"
+    assert link.inner_text().strip() == "中文"
+    link.click()
+    page.wait_for_load_state("load")
+    assert page.url == f"{site}/{ZH}{page_path}", f"{page_path}: led to {page.url}"
+    assert page.evaluate("document.documentElement.lang") == "zh-CN"
+    text = page.locator("main").inner_text()
+    han = sum("\u4e00" <= ch <= "\u9fff" for ch in text)
+    assert han > 0.1 * len(text.split()), f"{ZH}{page_path}: hardly any Chinese"
+    back = page.locator("a.edition-switch")
+    assert back.inner_text().strip() == "English"
+    back.click()
+    page.wait_for_load_state("load")
+    assert page.url == f"{site}/{page_path}"
+    page.close()
+
+
+GLUE_TEXT = re.compile(r"\{glue:text\}`(?:[^`:]+::)?(?P<key>[^`:]+)(?::[^`]*)?`")
+
+
+@pytest.mark.parametrize("source", notebook_files(), ids=lambda p: p.name)
+def test_every_glued_number_appears_on_the_chinese_page(source):
+    """A translated paragraph keeps its glued numbers (they name their document;
+    a bare key would paste nothing there)."""
+    docname = source.relative_to(ROOT).with_suffix("").as_posix()
+    # myst-nb keeps each document's glued outputs beside its executed notebook
+    glued = ROOT / "_build" / "jupyter_execute" / f"{docname}.glue.json"
+    data = json.loads(glued.read_text(encoding="utf-8")) if glued.is_file() else {}
+    values = {key: out["data"]["text/plain"].strip("'\"")
+              for key, out in data.items() if "text/plain" in out.get("data", {})}
+    used = set(GLUE_TEXT.findall(source.read_text(encoding="utf-8")))
+    assert used <= set(values), f"keys without a value: {sorted(used - set(values))}"
+    import html as _html
+    page = (HTML / ZH / f"{docname}.html").read_text(encoding="utf-8")
+    text = _html.unescape(re.sub(r"<[^>]+>", "", page))
+    assert "{glue" not in text
+    missing = sorted(k for k in used if values[k] not in text)
+    assert not missing, (f"{ZH}{docname}: glued values missing: "
+                         f"{[(k, values[k]) for k in missing[:8]]}")
 
 
 #: every table of the article, measured after MathJax has typeset: its own width, the

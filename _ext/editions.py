@@ -1,0 +1,109 @@
+"""The book's two editions, English and Chinese, from one source.
+
+The Chinese edition is the same Sphinx project built with ``language =
+zh_CN``: Sphinx replaces each paragraph by its translation from
+``locale/zh_CN/LC_MESSAGES/<document>.po`` while it reads the document, so
+the code cells, their outputs, the figures and the glued numbers are the
+very ones of the English edition (see tools/editions.py, which builds both).
+
+This extension does two things for both editions:
+
+- It decides what a translator sees. Display math, and any paragraph that
+  holds only math, code or references (a glossary cell such as
+  ``$f$, $f'$``), is marked untranslatable: a copy in a catalog could only
+  drift from the formula. MyST does not record where a paragraph inside a
+  table cell comes from, and Sphinx skips text without a source; such
+  paragraphs inherit their table's position, so the glossary's cells are
+  translated like any paragraph.
+- It puts a link to the same page in the other edition into every page's
+  header (``edition-switch.html``). The Chinese edition lives in ``zh/``
+  under the English one, with the same page paths.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from docutils import nodes
+from sphinx.transforms import SphinxTransform
+
+#: where each edition lives, relative to the English edition's root
+EDITIONS = {"en": "", "zh_CN": "zh/"}
+LABELS = {"en": "English", "zh_CN": "中文"}
+
+_NOT_PROSE = (nodes.math, nodes.literal, nodes.FixedTextElement)
+_NOT_PROSE_NAMES = ("pending_xref", "PendingGlueReference")
+
+
+def has_words(node: nodes.Node) -> bool:
+    """Whether ``node`` has text of its own outside math, code and refs."""
+    for text in node.findall(nodes.Text):
+        parent = text.parent
+        while parent is not None and parent is not node:
+            if (isinstance(parent, _NOT_PROSE)
+                    or type(parent).__name__ in _NOT_PROSE_NAMES):
+                break
+            parent = parent.parent
+        else:
+            if any(ch.isalpha() for ch in str(text)):
+                return True
+    return False
+
+
+class PrepareTranslatable(SphinxTransform):
+    """Mark what is not prose untranslatable; give table cells a source."""
+
+    default_priority = 10   # before sphinx.transforms.i18n.Locale (20)
+
+    def apply(self, **kwargs) -> None:
+        for node in self.document.findall(nodes.math_block):
+            node["translatable"] = False
+        for node in self.document.findall(nodes.TextElement):
+            if isinstance(node, (nodes.Inline, nodes.FixedTextElement)):
+                continue
+            if not has_words(node):
+                node["translatable"] = False
+                continue
+            if node.source or not isinstance(node, nodes.paragraph):
+                continue
+            parent = node.parent
+            while parent is not None and not parent.source:
+                parent = parent.parent
+            if parent is not None:
+                node.source, node.line = parent.source, parent.line
+
+
+def edition_links(app, pagename, templatename, context, doctree) -> None:
+    """Give the template the URL of this page in the other edition."""
+    lang = app.config.language or "en"
+    if lang not in EDITIONS:
+        return
+    up = "../" * pagename.count("/")
+    here = EDITIONS[lang]
+    to_root = up + "../" * here.count("/")      # up to the English root
+    other = "en" if lang != "en" else "zh_CN"
+    context["edition_other_url"] = (
+        f"{to_root}{EDITIONS[other]}{pagename}.html")
+    context["edition_other_label"] = LABELS[other]
+    context["edition_other_lang"] = "en" if other == "en" else "zh-CN"
+
+
+def add_switch(app, config) -> None:
+    """Template folder and header slot for the switch."""
+    config.templates_path.append(str(Path(__file__).parent / "templates"))
+    opts = dict(config.html_theme_options or {})
+    end = opts.get("article_header_end", ["article-header-buttons.html"])
+    if isinstance(end, str):
+        end = [e.strip() for e in end.split(",") if e.strip()]
+    if "edition-switch.html" not in end:
+        end = ["edition-switch.html", *end]
+    opts["article_header_end"] = end
+    config.html_theme_options = opts
+
+
+def setup(app):
+    app.add_transform(PrepareTranslatable)
+    app.connect("config-inited", add_switch)
+    # before the theme drops header templates that render empty
+    app.connect("html-page-context", edition_links, priority=100)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}

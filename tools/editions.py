@@ -1,0 +1,253 @@
+"""Build the book's English and Chinese editions from one source.
+
+Usage (the Makefile calls these; run from the repository root):
+
+  python tools/editions.py config     write the configurations of the builds
+                                      into _build/config/ (en, zh, gettext)
+  python tools/editions.py qualify    rewrite the glue roles of every Chinese
+                                      translation to name their document
+  python tools/editions.py status     per document: translated, fuzzy and
+                                      untranslated entries of the catalogs
+  python tools/editions.py export book/NN_slug
+                                      the catalog's entries as numbered JSON
+  python tools/editions.py fill book/NN_slug a.json [b.json ...]
+                                      set translations {"n": "msgstr"} and
+                                      report any that lose math, code,
+                                      references or glued values
+
+Both editions execute each chapter once. The English build runs in myst-nb's
+``cache`` mode on an empty cache (``make build`` deletes it first), so it
+executes every notebook from scratch, as ``execute_notebooks: force`` would,
+and stores the executed notebooks in ``_build/.jupyter_cache``. The Chinese
+build reads the same sources with ``language = zh_CN``; their code cells are
+unchanged, so every notebook is found in the cache and nothing runs twice.
+
+Glued values: a translated paragraph is parsed on its own, outside the
+notebook, so ``{glue:text}`key``` finds no glue data there. It must name its
+document, ``{glue:text}`NN_slug.md::key:s``` (myst-nb reads the trailing
+format spec only when one is given, so ``:s`` must be there). ``qualify``
+writes that form from the short one, so translators may copy the English
+roles as they are.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+from collections import Counter
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+CONFIG = ROOT / "_config.yml"
+OUT = ROOT / "_build" / "config"
+CACHE = ROOT / "_build" / ".jupyter_cache"
+LOCALE = ROOT / "locale"
+LANG = "zh_CN"
+CATALOGS = LOCALE / LANG / "LC_MESSAGES"
+
+
+def configs() -> dict[str, dict]:
+    """The three build configurations, derived from _config.yml."""
+    base = yaml.safe_load(CONFIG.read_text(encoding="utf-8"))
+    out = {}
+    for name in ("en", "zh", "gettext"):
+        c = yaml.safe_load(yaml.safe_dump(base))        # a deep copy
+        # jupyter-book resolves extension folders against the config's folder
+        local = c["sphinx"].get("local_extensions") or {}
+        for ext, folder in local.items():
+            local[ext] = str((ROOT / folder).resolve())
+        ex = c.setdefault("execute", {})
+        if name == "gettext":
+            ex["execute_notebooks"] = "off"   # only the prose is extracted
+        else:
+            ex["execute_notebooks"] = "cache"
+            ex["cache"] = str(CACHE)
+        if name == "zh":
+            c["sphinx"]["config"]["language"] = LANG
+            c["sphinx"]["config"]["math_eqref_format"] = "式 {number}"
+        out[name] = c
+    return out
+
+
+def write_configs() -> None:
+    OUT.mkdir(parents=True, exist_ok=True)
+    for name, c in configs().items():
+        path = OUT / f"{name}.yml"
+        path.write_text("# written by tools/editions.py from _config.yml\n"
+                        + yaml.safe_dump(c, allow_unicode=True,
+                                         sort_keys=False), encoding="utf-8")
+        print(f"wrote {path.relative_to(ROOT)}")
+
+
+# ---------------------------------------------------------------- glue roles
+# {glue:text}`key`, {glue:text}`key:fmt`, {glue}`key`; already qualified
+# forms (with ::) are left alone.
+GLUE_ROLE = re.compile(r"\{(glue(?::text|:any)?)\}`([^`]+)`")
+
+
+def qualify_roles(text: str, doc: str) -> str:
+    """``text`` with every glue role naming ``doc`` (e.g. 01_x.md)."""
+    def fix(m: re.Match) -> str:
+        role, body = m.group(1), m.group(2)
+        if "::" in body:
+            return m.group(0)
+        if role == "glue:text":
+            key, _, fmt = body.partition(":")
+            return f"{{{role}}}`{doc}::{key}:{fmt or 's'}`"
+        return f"{{{role}}}`{doc}::{body}`"
+    return GLUE_ROLE.sub(fix, text)
+
+
+def glue_keys(text: str) -> list[str]:
+    """The glue keys a text pastes, qualified or not, in order."""
+    keys = []
+    for m in GLUE_ROLE.finditer(text):
+        body = m.group(2).split("::", 1)[-1]
+        if m.group(1) == "glue:text":
+            body = body.rsplit(":", 1)[0] if body.count(":") else body
+        keys.append(body)
+    return keys
+
+
+# ------------------------------------------------- what a translation copies
+MATH = re.compile(r"(?<![\\$])\$(?!\$)((?:\\.|[^$\\])+)\$")
+CODE = re.compile(r"(?<!`)``?(?!`)([^`]+)``?(?!`)")
+ROLE = re.compile(r"\{(?P<role>[a-z:-]+)\}`(?P<body>[^`]+)`")
+LINK = re.compile(r"\]\((?P<target>[^)\s]+)\)")
+TITLED = re.compile(r"^(?P<title>.*?)\s*<(?P<target>[^<>]+)>$", re.S)
+
+
+def non_prose(text: str) -> Counter:
+    """What a translation must keep exactly: inline math, code, the targets
+    of roles (a role's own title, ``{ref}`title <label>```, may be
+    translated; glue roles are compared by key, see glue_keys) and the
+    targets of links."""
+    roles = []
+    for m in ROLE.finditer(text):
+        if m.group("role").startswith("glue"):
+            continue
+        titled = TITLED.match(m.group("body"))
+        target = titled.group("target") if titled else m.group("body")
+        roles.append(("role", m.group("role"), target.strip()))
+    rest = ROLE.sub(" ", text)
+    items = [("math", m.group(1).strip()) for m in MATH.finditer(rest)]
+    items += [("code", m.group(1).strip())
+              for m in CODE.finditer(MATH.sub(" ", rest))]
+    items += [("link", m.group("target")) for m in LINK.finditer(text)]
+    return Counter(items + roles)
+
+
+def problems(msgid: str, msgstr: str, doc: str) -> list[str]:
+    """Why ``msgstr`` is not a faithful translation of ``msgid`` (empty: it is)."""
+    out = []
+    want, got = non_prose(msgid), non_prose(msgstr)
+    if want != got:
+        out.append(f"lost {dict(want - got)}, added {dict(got - want)}")
+    if glue_keys(msgid) != glue_keys(msgstr):
+        out.append(f"glue {glue_keys(msgid)} became {glue_keys(msgstr)}")
+    if qualify_roles(msgstr, doc) != msgstr:
+        out.append("a glue role does not name its document "
+                   "(`python tools/editions.py qualify` writes it)")
+    return out
+
+
+def read_catalog(path: Path):
+    from babel.messages.pofile import read_po
+    with path.open("rb") as f:
+        return read_po(f, locale=LANG)
+
+
+def write_catalog(path: Path, catalog) -> None:
+    from babel.messages.pofile import write_po
+    with path.open("wb") as f:
+        write_po(f, catalog, width=76, omit_header=False,
+                 include_previous=True)
+
+
+def qualify() -> None:
+    for po in sorted(CATALOGS.rglob("*.po")):
+        doc = po.stem + ".md"
+        catalog = read_catalog(po)
+        changed = 0
+        for msg in catalog:
+            if msg.id and msg.string:
+                new = qualify_roles(msg.string, doc)
+                if new != msg.string:
+                    msg.string, changed = new, changed + 1
+        if changed:
+            write_catalog(po, catalog)
+            print(f"{po.relative_to(ROOT)}: {changed} entries qualified")
+
+
+def status(pot_dir: Path | None = None) -> dict[str, dict[str, int]]:
+    """Per catalog: total, translated, fuzzy and untranslated entries."""
+    result = {}
+    for po in sorted(CATALOGS.rglob("*.po")):
+        catalog = read_catalog(po)
+        msgs = [m for m in catalog if m.id]
+        result[str(po.relative_to(CATALOGS).with_suffix(""))] = {
+            "total": len(msgs),
+            "translated": sum(bool(m.string) and not m.fuzzy for m in msgs),
+            "fuzzy": sum(m.fuzzy for m in msgs),
+            "untranslated": sum(not m.string for m in msgs),
+        }
+    return result
+
+
+def export(doc: str) -> None:
+    """Print the entries of one catalog as numbered JSON, for translating."""
+    catalog = read_catalog(CATALOGS / f"{doc}.po")
+    rows = [{"n": n, "id": m.id, "str": m.string, "fuzzy": m.fuzzy}
+            for n, m in enumerate(m for m in catalog if m.id)]
+    print(json.dumps(rows, ensure_ascii=False, indent=1))
+
+
+def fill(doc: str, files: list[str]) -> int:
+    """Set translations from JSON files ``{"n": "msgstr", ...}`` (n as in
+    ``export``); qualify their glue roles, clear their fuzzy flags, and
+    report entries that do not keep the math, code and references."""
+    path = CATALOGS / f"{doc}.po"
+    catalog = read_catalog(path)
+    msgs = [m for m in catalog if m.id]
+    name = Path(doc).name + ".md"
+    bad = 0
+    for file in files:
+        for n, text in json.loads(Path(file).read_text("utf-8")).items():
+            m = msgs[int(n)]
+            text = qualify_roles(text, name)
+            for p in problems(m.id, text, name):
+                print(f"entry {n}: {p}\n  {m.id[:100]!r}")
+                bad += 1
+            m.string = text
+            m.flags.discard("fuzzy")
+    write_catalog(path, catalog)
+    s = status()[doc]
+    print(f"{doc}: {s['translated']}/{s['total']} translated, "
+          f"{s['fuzzy']} fuzzy, {bad} problems")
+    return 1 if bad else 0
+
+
+def main(argv: list[str]) -> int:
+    if argv[:1] == ["config"]:
+        write_configs()
+    elif argv[:1] == ["qualify"]:
+        qualify()
+    elif argv[:1] == ["export"] and len(argv) == 2:
+        export(argv[1])
+    elif argv[:1] == ["fill"] and len(argv) >= 3:
+        return fill(argv[1], argv[2:])
+    elif argv[:1] == ["status"]:
+        for doc, s in status().items():
+            print(f"{doc:32s} {s['translated']:4d}/{s['total']:<4d} "
+                  f"fuzzy {s['fuzzy']:3d} untranslated {s['untranslated']:3d}")
+    else:
+        print(__doc__)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
