@@ -11,7 +11,7 @@ export OMP_NUM_THREADS ?= 1
 export OPENBLAS_NUM_THREADS ?= 1
 export MKL_NUM_THREADS ?= 1
 
-.PHONY: book test venv build notebooks chromium lab clean exercises catalogs pot
+.PHONY: book test venv build notebooks chromium lab clean exercises catalogs pot fonts
 
 book: build
 	@echo "The book is at $(CURDIR)/_build/html/index.html"
@@ -29,7 +29,7 @@ venv: $(BIN)/activate
 # (language zh_CN, catalogs in locale/) reads the same sources and finds every
 # notebook in that cache, so nothing executes twice (tools/editions.py). -W turns
 # warnings into errors, -n reports every unresolved reference.
-build: venv
+build: venv fonts
 	rm -rf _build/.jupyter_cache _build/zh
 	$(BIN)/python tools/editions.py config
 	$(BIN)/jupyter-book build . --config _build/config/en.yml -W -n --keep-going
@@ -59,12 +59,18 @@ notebooks:
 	rm -rf .nbtest && mkdir -p .nbtest/book
 	cp _build/html/_sources/book/*.ipynb .nbtest/book/
 
+# Chinese glyphs (Debian's fonts-noto-cjk): the Chinese edition's figures are drawn
+# with them, and the browser shows the seed's quotations and the Chinese pages in them.
+fonts:
+	@fc-list 2>/dev/null | grep -qi "noto.*cjk" || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq fonts-noto-cjk; \
+	  else echo "The Chinese edition needs Debian's fonts-noto-cjk: sudo apt-get install fonts-noto-cjk" >&2; exit 1; fi; }
+
 # The browser tests drive Debian's Chromium (Playwright never downloads a browser here).
-chromium:
-# fonts-noto-cjk: the seed's Chinese quotations render as glyphs, not boxes.
-	@{ command -v chromium >/dev/null && fc-list 2>/dev/null | grep -qi "noto.*cjk"; } || { \
-	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium fonts-noto-cjk; \
-	  else echo "The browser tests need Debian's chromium and fonts-noto-cjk: sudo apt-get install chromium fonts-noto-cjk" >&2; exit 1; fi; }
+chromium: fonts
+	@command -v chromium >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && apt-get install -y -qq chromium; \
+	  else echo "The browser tests need Debian's chromium: sudo apt-get install chromium" >&2; exit 1; fi; }
 
 # Package tests, the book's source checks, nbval over every chapter in the toc (whose
 # text outputs must equal the build's: the determinism check in tests/conftest.py), and

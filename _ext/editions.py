@@ -16,7 +16,9 @@ This extension does two things for both editions:
   paragraphs inherit their table's position, so the glossary's cells are
   translated like any paragraph.
 - It puts a link to the same page in the other edition into every page's
-  header (``edition-switch.html``). The Chinese edition lives in ``zh/``
+  header (``edition-switch.html``).
+- In the Chinese edition a glued figure ``key`` is replaced by ``key-zh``
+  where the chapter glued such a variant, its words set in Chinese. The Chinese edition lives in ``zh/``
   under the English one, with the same page paths.
 """
 
@@ -101,8 +103,36 @@ def add_switch(app, config) -> None:
     config.html_theme_options = opts
 
 
+def use_chinese_figures() -> None:
+    """In the Chinese edition, ``{glue:figure} key`` shows ``key-zh`` when the
+    chapter glued one (``backprop.plotting.translated``: the same figure with
+    its words in Chinese); otherwise the shared figure."""
+    from myst_nb.ext.glue.directives import PasteFigureDirective
+    from myst_nb.ext.glue.utils import RetrievalError, retrieve_glue_data
+
+    if getattr(PasteFigureDirective, "_editions", False):
+        return
+    run = PasteFigureDirective.run
+
+    def run_in_edition(self):
+        lang = self.state.document.settings.env.config.language or "en"
+        if lang != "en" and self.arguments:
+            variant = f"{self.arguments[0]}-zh"
+            try:
+                retrieve_glue_data(self.document, variant)
+            except RetrievalError:
+                pass
+            else:
+                self.arguments[0] = variant
+        return run(self)
+
+    PasteFigureDirective.run = run_in_edition
+    PasteFigureDirective._editions = True
+
+
 def setup(app):
     app.add_transform(PrepareTranslatable)
+    use_chinese_figures()
     app.connect("config-inited", add_switch)
     # before the theme drops header templates that render empty
     app.connect("html-page-context", edition_links, priority=100)

@@ -43,3 +43,65 @@ def use_book_style(svg: bool = True) -> None:
             return
         if get_ipython() is not None:
             set_matplotlib_formats("svg")
+
+
+#: fonts that carry Chinese glyphs, in order of preference (Debian: fonts-noto-cjk)
+CJK_FONTS = ("Noto Sans CJK SC", "Noto Sans CJK JP", "Noto Serif CJK SC")
+
+
+def cjk_font() -> str:
+    """The name of an installed font with Chinese glyphs.
+
+    Raises a RuntimeError that says what to install when there is none, so
+    a figure never shows empty boxes in place of Chinese words.
+    """
+    from matplotlib import font_manager
+
+    for attempt in range(2):
+        names = {f.name for f in font_manager.fontManager.ttflist}
+        for name in CJK_FONTS:
+            if name in names:
+                return name
+        # matplotlib's font cache may predate the fonts: add them directly
+        for path in font_manager.findSystemFonts():
+            if "CJK" in path:
+                font_manager.fontManager.addfont(path)
+    raise RuntimeError(
+        "no font with Chinese glyphs is installed: install Debian's "
+        "fonts-noto-cjk (make book does this when run as root), then delete "
+        "matplotlib's font cache (~/.cache/matplotlib) and run again")
+
+
+def translated(fig, words: dict[str, str]):
+    """A copy of ``fig`` for the Chinese edition, with its words replaced.
+
+    Every text of the figure (titles, axis labels, tick labels, legend
+    entries, annotations) that equals a key of ``words`` is replaced by its
+    value, set in a Chinese font; symbols and numbers stay as they are.
+    Glue the copy as ``<key>-zh`` next to ``<key>``: the Chinese pages then
+    show it in place of the English figure (``_ext/editions.py``). A key of
+    ``words`` that matches no text of the figure raises a KeyError, so a
+    renamed label cannot silently leave an English word behind.
+    """
+    import copy
+
+    import matplotlib.pyplot as plt
+    from matplotlib.text import Text
+
+    if not isinstance(words, dict) or not all(
+            isinstance(k, str) and isinstance(v, str) for k, v in words.items()):
+        raise TypeError("words must be a dict of str -> str")
+    font = cjk_font()
+    clone = copy.deepcopy(fig)
+    used = set()
+    for text in clone.findobj(Text):
+        s = text.get_text()
+        if s in words:
+            text.set_text(words[s])
+            text.set_fontfamily([font, "DejaVu Sans"])
+            used.add(s)
+    unused = sorted(set(words) - used)
+    if unused:
+        plt.close(clone)
+        raise KeyError(f"no text of the figure reads {unused}")
+    return clone

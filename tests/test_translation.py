@@ -106,21 +106,25 @@ SEED_TERMS = {
 
 
 def glossary_terms() -> dict[str, tuple[str, ...]]:
-    """English term -> its accepted Chinese names, from the glossary's table."""
+    """English term -> its accepted Chinese names: the seed's terms, and every
+    glossary term of two or more words with the names of its Chinese column."""
     terms = dict(SEED_TERMS)
     for row in glossary_rows(GLOSSARY.read_text(encoding="utf-8")):
         english, chinese = row[0], row[3]
         english = re.sub(r"\s*\(.*?\)", "", english).strip().lower()
         names = [n for n in re.findall(r"[\u4e00-\u9fffδ]+[\u4e00-\u9fff0-9A-Za-z]*",
                                        chinese)]
-        if english and names and english not in terms:
+        # one-word terms ("loss", "batch", "cost") have several right
+        # renderings by context; terms of two or more words are names
+        if (english and names and english not in terms
+                and len(re.split(r"[\s\-–/]+", english)) >= 2):
             terms[english] = tuple(names)
     return terms
 
 
 def test_glossary_gives_a_chinese_name_for_every_seed_term():
     terms = glossary_terms()
-    assert len(terms) > 50
+    assert len(terms) > 40
     for english in SEED_TERMS:
         assert english in terms
 
@@ -139,6 +143,8 @@ def test_translation_uses_the_glossary_terms(doc):
         t = catalog.get(m.id)
         if t is None or not t.string:
             continue
+        if any("seed-quote" in c for c in t.user_comments):
+            continue    # the seed's own Chinese stands in for the English rendering
         prose = ROLE.sub(" ", CODE.sub(" ", MATH.sub(" ", m.id))).lower()
         # longest terms first: "activation function" is not also "activation"
         for english in sorted(terms, key=len, reverse=True):

@@ -146,7 +146,7 @@ def problems(msgid: str, msgstr: str, doc: str) -> list[str]:
     want, got = non_prose(msgid), non_prose(msgstr)
     if want != got:
         out.append(f"lost {dict(want - got)}, added {dict(got - want)}")
-    if glue_keys(msgid) != glue_keys(msgstr):
+    if sorted(glue_keys(msgid)) != sorted(glue_keys(msgstr)):
         out.append(f"glue {glue_keys(msgid)} became {glue_keys(msgstr)}")
     if qualify_roles(msgstr, doc) != msgstr:
         out.append("a glue role does not name its document "
@@ -208,7 +208,11 @@ def export(doc: str) -> None:
 def fill(doc: str, files: list[str]) -> int:
     """Set translations from JSON files ``{"n": "msgstr", ...}`` (n as in
     ``export``); qualify their glue roles, clear their fuzzy flags, and
-    report entries that do not keep the math, code and references."""
+    report entries that do not keep the math, code and references. A value
+    may be ``{"str": msgstr, "comment": note}``: the note becomes the
+    entry's translator comment (``seed-quote`` exempts an English rendering
+    of a seed quotation, which the Chinese edition replaces by the original,
+    from the glossary-term check)."""
     path = CATALOGS / f"{doc}.po"
     catalog = read_catalog(path)
     msgs = [m for m in catalog if m.id]
@@ -217,6 +221,9 @@ def fill(doc: str, files: list[str]) -> int:
     for file in files:
         for n, text in json.loads(Path(file).read_text("utf-8")).items():
             m = msgs[int(n)]
+            if isinstance(text, dict):      # {"str": ..., "comment": ...}
+                m.user_comments = [text["comment"]]
+                text = text["str"]
             text = qualify_roles(text, name)
             for p in problems(m.id, text, name):
                 print(f"entry {n}: {p}\n  {m.id[:100]!r}")
