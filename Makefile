@@ -39,10 +39,11 @@ build: venv fonts
 
 # The English prose as message templates (_build/i18n/_build/gettext/*.pot), without
 # running a notebook: tests/test_translation.py compares the catalogs with them.
+# (-qq: without outputs, references to glued figures cannot resolve here.)
 pot: venv
 	$(BIN)/python tools/editions.py config
 	$(BIN)/jupyter-book build . --config _build/config/gettext.yml \
-	    --path-output _build/i18n --builder custom --custom-builder gettext -q
+	    --path-output _build/i18n --builder custom --custom-builder gettext -qq
 
 # After an English change: extract the prose (no execution), merge it into the
 # Chinese catalogs (a changed paragraph becomes a fuzzy entry that keeps the old

@@ -14,9 +14,10 @@ This extension does two things for both editions:
   drift from the formula. MyST does not record where a paragraph inside a
   table cell comes from, and Sphinx skips text without a source; such
   paragraphs inherit their table's position, so the glossary's cells are
-  translated like any paragraph.
+  translated like any paragraph; so do the exercises' titles.
 - It puts a link to the same page in the other edition into every page's
   header (``edition-switch.html``).
+- A glued LaTeX value pasted from a translated paragraph is set as math.
 - In the Chinese edition a glued figure ``key`` is replaced by ``key-zh``
   where the chapter glued such a variant, its words set in Chinese. The Chinese edition lives in ``zh/``
   under the English one, with the same page paths.
@@ -24,16 +25,21 @@ This extension does two things for both editions:
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from docutils import nodes
 from sphinx.transforms import SphinxTransform
+from sphinx.transforms.post_transforms import SphinxPostTransform
 
 #: where each edition lives, relative to the English edition's root
 EDITIONS = {"en": "", "zh_CN": "zh/"}
 LABELS = {"en": "English", "zh_CN": "中文"}
 
 _NOT_PROSE = (nodes.math, nodes.literal, nodes.FixedTextElement)
+#: text that MyST or sphinx-exercise leave without a source position: table
+#: cells' paragraphs and the exercises' titles (a subtitle after "Exercise N")
+_NEEDS_SOURCE = (nodes.paragraph, nodes.subtitle)
 _NOT_PROSE_NAMES = ("pending_xref", "PendingGlueReference")
 
 
@@ -66,13 +72,90 @@ class PrepareTranslatable(SphinxTransform):
             if not has_words(node):
                 node["translatable"] = False
                 continue
-            if node.source or not isinstance(node, nodes.paragraph):
+            if node.source or not isinstance(node, _NEEDS_SOURCE):
                 continue
             parent = node.parent
             while parent is not None and not parent.source:
                 parent = parent.parent
             if parent is not None:
                 node.source, node.line = parent.source, parent.line
+            if isinstance(node, nodes.subtitle) and not node.rawsource:
+                # sphinx-exercise's title: the text after "Exercise N"
+                node.rawsource = node.astext()
+
+
+class TranslatedExercisesInRegistry(SphinxTransform):
+    """sphinx-exercise keeps a copy of each exercise, made while parsing, from
+    which solutions take their titles; in the Chinese edition that copy
+    predates the translation (sphinx.transforms.i18n.Locale, priority 20),
+    and "Solution to Exercise N (title)" would keep the English title."""
+
+    default_priority = 25
+
+    def apply(self, **kwargs) -> None:
+        registry = getattr(self.env, "sphinx_exercise_registry", None)
+        if not registry:
+            return
+        for node in self.document.findall(nodes.Element):
+            if not type(node).__name__.startswith("exercise"):
+                continue
+            entry = registry.get(node.get("label", ""))
+            if entry and entry.get("docname") == self.env.docname:
+                entry["node"] = node.deepcopy()
+
+
+class ExerciseTitlesForGettext(SphinxPostTransform):
+    """Let the gettext builder see the exercises' titles.
+
+    sphinx-exercise rebuilds each title as "Exercise N (title)" after the
+    document is read, in a node without a source, which the gettext builder
+    skips. The translation itself happens earlier, on the title as written
+    (PrepareTranslatable gives it a source), so the template must hold that
+    text: the part in parentheses.
+    """
+
+    default_priority = 30          # after sphinx-exercise's titles (20, 21)
+    builders = ("gettext",)
+
+    def run(self, **kwargs) -> None:
+        for title in self.document.findall(nodes.title):
+            parent = title.parent
+            if title.source or parent is None or not type(
+                    parent).__name__.startswith(("exercise", "solution")):
+                continue
+            inner = re.fullmatch(r"[^(]*\((.*)\)", title.astext(), re.S)
+            if inner:
+                title.source = parent.source or self.document["source"]
+                title.line = parent.line or 1
+                title.rawsource = inner.group(1)
+                title.uid = ""    # the catalog skips nodes without one
+
+
+class LatexGlueAcrossDocuments(SphinxPostTransform):
+    """Paste a glued LaTeX value in a translated paragraph as math.
+
+    Translated paragraphs name their document in glue roles (``doc::key``),
+    and myst-nb pastes such references only as plain text, HTML or images: a
+    glued ``IPython.display.Latex`` would print as
+    ``<IPython.core.display.Latex object>``. Its ``$…$`` becomes a math node
+    instead, just before myst-nb's own transform (priority 5).
+    """
+
+    default_priority = 4
+
+    def run(self, **kwargs) -> None:
+        from myst_nb.ext.glue.crossref import read_glue_cache
+        from myst_nb.ext.glue.utils import PendingGlueReference
+
+        folder = self.env.mystnb_config.output_folder
+        for node in list(self.document.findall(PendingGlueReference)):
+            if node.gtype == "text":
+                continue
+            out = read_glue_cache(folder, node.refdoc).get(node.key) or {}
+            latex = out.get("data", {}).get("text/latex", "").strip()
+            m = re.fullmatch(r"\$(?!\$)(.+)(?<!\$)\$", latex, re.S)
+            if m:
+                node.replace_self(nodes.math(m.group(1), m.group(1)))
 
 
 def edition_links(app, pagename, templatename, context, doctree) -> None:
@@ -132,6 +215,9 @@ def use_chinese_figures() -> None:
 
 def setup(app):
     app.add_transform(PrepareTranslatable)
+    app.add_transform(TranslatedExercisesInRegistry)
+    app.add_post_transform(ExerciseTitlesForGettext)
+    app.add_post_transform(LatexGlueAcrossDocuments)
     use_chinese_figures()
     app.connect("config-inited", add_switch)
     # before the theme drops header templates that render empty
