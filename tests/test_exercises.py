@@ -460,3 +460,25 @@ def test_exercises_are_numbered_through_the_book_as_the_html_is(tmp_path):
     student = "\n".join(c.source for c in editions.student.cells)
     assert "### Exercise 8: The bias gradient" in student
     assert 'NotImplementedError("Exercise 8: write your answer' in student
+
+
+def test_every_chapter_of_parts_one_to_four_is_assignable():
+    """Issue 13: each chapter of Parts I-IV has 3-6 exercises, at least one of
+    them a coding exercise with a check cell (the back matter has none)."""
+    import re
+
+    import yaml
+
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
+    chapters = [c["file"] for part in toc["parts"]
+                if part["caption"].startswith("Part") for c in part["chapters"]]
+    assert len(chapters) >= 19
+    bad = {}
+    for name in chapters:
+        path = ROOT / f"{name}.md"
+        text = path.read_text(encoding="utf-8")
+        n = mk.count_exercises(path)
+        checks = len(re.findall(r"^:tags: \[[^\]]*\bexercise-check\b", text, re.M))
+        if not (3 <= n <= 6 and checks >= 1):
+            bad[name] = (n, checks)
+    assert not bad, f"(exercises, check cells) outside 3-6 / >= 1: {bad}"
