@@ -58,6 +58,18 @@ def has_words(node: nodes.Node) -> bool:
     return False
 
 
+def source_text(node: nodes.Node) -> str:
+    """The text of ``node`` with its inline math and code written back as
+    MyST (``$…$``, backticks): the message of a node that has no source."""
+    if isinstance(node, nodes.math):
+        return f"${node.astext()}$"
+    if isinstance(node, nodes.literal):
+        return f"`{node.astext()}`"
+    if isinstance(node, nodes.Text):
+        return str(node)
+    return "".join(source_text(child) for child in node.children)
+
+
 class PrepareTranslatable(SphinxTransform):
     """Mark what is not prose untranslatable; give table cells a source."""
 
@@ -81,7 +93,7 @@ class PrepareTranslatable(SphinxTransform):
                 node.source, node.line = parent.source, parent.line
             if isinstance(node, nodes.subtitle) and not node.rawsource:
                 # sphinx-exercise's title: the text after "Exercise N"
-                node.rawsource = node.astext()
+                node.rawsource = source_text(node)
 
 
 class TranslatedExercisesInRegistry(SphinxTransform):
@@ -123,7 +135,7 @@ class ExerciseTitlesForGettext(SphinxPostTransform):
             if title.source or parent is None or not type(
                     parent).__name__.startswith(("exercise", "solution")):
                 continue
-            inner = re.fullmatch(r"[^(]*\((.*)\)", title.astext(), re.S)
+            inner = re.fullmatch(r"[^(]*\((.*)\)", source_text(title), re.S)
             if inner:
                 title.source = parent.source or self.document["source"]
                 title.line = parent.line or 1
