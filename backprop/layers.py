@@ -67,6 +67,9 @@ class Dense:
                            else get_activation(activation))
         self.X = self.Z = self.A = self.delta = None
         self.dW = self.db = None
+        # where backward_delta writes dW and db: None, a new array each time;
+        # an MLP gives each layer views of one flat gradient array
+        self._dW_out = self._db_out = None
 
     # ------------------------------------------------------------ parameters
     def _checked(self, value, name: str, old: np.ndarray) -> np.ndarray:
@@ -142,13 +145,14 @@ class Dense:
         hidden-layer recursion (eq-delta-hidden). ``grad_input=False`` skips
         dE/dX and returns None: for the first layer it is the gradient for
         the *data*, which training never uses, and for a wide input (784
-        pixels) it costs as much as dW.
+        pixels) it costs as much as dW. ``out=None`` makes new arrays; in an
+        MLP, dW and db are written into the network's gradient buffer.
         """
         if self.X is None:
             raise RuntimeError("call forward before backward")
         self.delta = delta
-        self.dW = self.X.T @ delta
-        self.db = delta.sum(axis=0)
+        self.dW = np.matmul(self.X.T, delta, out=self._dW_out)
+        self.db = np.sum(delta, axis=0, out=self._db_out)
         if not grad_input:
             return None
         return delta @ self.W.T

@@ -150,34 +150,46 @@ def softmax_cross_entropy(z, y):
 # and by MLP._output_loss, which passes the output layer's Z[L] and its
 # cached A[L] = f(Z[L]), so sigmoid(z) and softmax(z) are not computed twice.
 
-def _mse_unchecked(y_hat, y):
+def _mse_unchecked(y_hat, y, with_value=True):
     """:func:`mse` on checked arrays: E = sum (y_hat - y)^2 / (2N),
-    gradient (y_hat - y) / N."""
+    gradient (y_hat - y) / N. ``with_value=False`` returns (None, gradient),
+    as do the other kernels: fit's steps need only the gradient."""
     n = y_hat.shape[0]
     diff = y_hat - y
+    if not with_value:
+        return None, diff / n
     return float(np.sum(diff * diff) / (2 * n)), diff / n
 
 
-def _bce_with_logits_unchecked(z, a, y):
+def _bce_with_logits_unchecked(z, a, y, with_value=True):
     """:func:`bce_with_logits` on checked arrays, with a = sigmoid(z) given:
     E = mean over samples of the sum of
     max(z, 0) - z y + log(1 + exp(-|z|)) (eq-losses-bce-logits),
     gradient (a - y) / N (eq-delta-bce)."""
     n = z.shape[0]
+    if not with_value:
+        return None, (a - y) / n
     per_element = np.maximum(z, 0) - z * y + np.log1p(np.exp(-np.abs(z)))
     return float(np.sum(per_element) / n), (a - y) / n
 
 
-def _softmax_cross_entropy_unchecked(z, a, y):
+def _softmax_cross_entropy_unchecked(z, a, y, with_value=True):
     """:func:`softmax_cross_entropy` on checked arrays, with a = softmax(z)
     given; y: labels (N,) or probability rows (N, K). Gradient (a - y) / N
     (eq-delta-ce)."""
     n = z.shape[0]
     if y.ndim == 2:
-        value = -np.sum(y * log_softmax(z)) / n
         grad = a - y
     else:                     # labels: only each row's true class counts
         rows = np.arange(n)
+        grad = a.copy()
+        grad[rows, y] -= 1    # a - one_hot(y)
+    grad /= n
+    if not with_value:
+        return None, grad
+    if y.ndim == 2:
+        value = -np.sum(y * log_softmax(z)) / n
+    else:
         a_true = a[rows, y]
         # log(a) is as accurate as log_softmax(z) while a is a normal number;
         # a probability that underflowed (a gap of ~87 between float32
@@ -186,9 +198,6 @@ def _softmax_cross_entropy_unchecked(z, a, y):
             value = -np.sum(np.log(a_true)) / n
         else:
             value = -np.sum(log_softmax(z)[rows, y]) / n
-        grad = a.copy()
-        grad[rows, y] -= 1    # a - one_hot(y)
-    grad /= n
     return float(value), grad
 
 

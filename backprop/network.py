@@ -153,19 +153,24 @@ class MLP:
         rng = np.random.default_rng(seed)
         self.layers = []
         widths = list(zip(self.sizes[:-1], self.sizes[1:]))
-        # W1, b1, ..., WL, bL are views of one flat array, end to end, so
-        # that Adam's update in fit (optim._adam_step_flat) can subtract
-        # its step from all of them in one operation
-        flat = np.zeros(sum((n_in + 1) * n_out for n_in, n_out in widths),
-                        dtype=self.dtype)
+        # W1, b1, ..., WL, bL are views of one flat array, end to end, and
+        # so are the gradients the backward pass writes (dW1, db1, ...), so
+        # that Adam's update in fit (optim._adam_step_flat) reads all
+        # gradients and updates all parameters in one operation each
+        n_params = sum((n_in + 1) * n_out for n_in, n_out in widths)
+        flat = np.zeros(n_params, dtype=self.dtype)
+        self._grad = np.zeros(n_params, dtype=self.dtype)
         start = 0
         for l, (n_in, n_out) in enumerate(widths, start=1):
-            W = flat[start:start + n_in * n_out].reshape(n_in, n_out)
+            W_end, b_end = start + n_in * n_out, start + (n_in + 1) * n_out
+            W = flat[start:W_end].reshape(n_in, n_out)
             W[...] = init_weights(n_in, n_out, self.init, rng, self.dtype)
-            b = flat[start + n_in * n_out:start + (n_in + 1) * n_out]
-            start += (n_in + 1) * n_out
             act = output if l == len(self.sizes) - 1 else hidden
-            self.layers.append(Dense(W, b, act))
+            layer = Dense(W, flat[W_end:b_end], act)
+            layer._dW_out = self._grad[start:W_end].reshape(n_in, n_out)
+            layer._db_out = self._grad[W_end:b_end]
+            self.layers.append(layer)
+            start = b_end
 
     # ------------------------------------------------------------ parameters
     @property
@@ -295,23 +300,28 @@ class MLP:
             raise self._not_finite(X)
         return A
 
-    def _output_loss(self, Y):
+    def _output_loss(self, Y, with_value=True):
         """Loss value and delta[L] = dE/dZ[L] from the cached forward pass
         (eq-delta-out). Y was checked by _check_Y, so the losses' kernels
-        (the formulas without the checks) get it with Z[L] and A[L]."""
+        (the formulas without the checks) get it with Z[L] and A[L].
+        ``with_value=False``: (None, delta[L]), the loss value skipped."""
         last = self.layers[-1]
         if self.loss_name == "bce":             # sigmoid output: eq-delta-bce
-            return _bce_with_logits_unchecked(last.Z, last.A, Y)
+            return _bce_with_logits_unchecked(last.Z, last.A, Y, with_value)
         if self.loss_name == "cross_entropy":   # softmax output: eq-delta-ce
-            return _softmax_cross_entropy_unchecked(last.Z, last.A, Y)
-        value, grad_A = _mse_unchecked(last.A, Y)
+            return _softmax_cross_entropy_unchecked(last.Z, last.A, Y,
+                                                    with_value)
+        value, grad_A = _mse_unchecked(last.A, Y, with_value)
         return value, last.activation.backward(last.Z, last.A, grad_A)
 
-    def _forward_loss(self, X, Y):
-        """The forward pass, then E and delta[L], for checked X and Y."""
+    def _forward_loss(self, X, Y, with_value=True):
+        """The forward pass, then E (if ``with_value``) and delta[L], for
+        checked X and Y."""
         self._forward(X)
-        value, delta = self._output_loss(Y)
-        if not math.isfinite(value):       # NaN weights: NumPy is silent
+        value, delta = self._output_loss(Y, with_value)
+        # NaN weights: NumPy is silent, but E is NaN, and so is delta[L]
+        # (and delta . delta, which is finite where delta[L] is)
+        if not math.isfinite(value if with_value else np.vdot(delta, delta)):
             raise self._not_finite(X, Y)
         return value, delta
 
@@ -333,12 +343,16 @@ class MLP:
         X = self._check_X(X)
         Y = self._check_Y(Y, X.shape[0])
         with self._finite_or_error(X, Y):    # NaN or overflow: ValueError
-            return self._backprop(X, Y)
+            value, grads = self._backprop(X, Y, with_value=True)
+        # copies: the next pass writes into the same gradient arrays
+        return value, [g.copy() for g in grads]
 
-    def _backprop(self, X, Y):
+    def _backprop(self, X, Y, with_value=False):
         """The forward and backward pass for checked X and Y (checked by
-        loss_and_grads, or once for all mini-batches by fit)."""
-        value, delta = self._forward_loss(X, Y)
+        loss_and_grads, or once for all mini-batches by fit). The gradients
+        it returns are the layers' dW and db, which the next pass
+        overwrites; the loss value only ``with_value`` (fit needs none)."""
+        value, delta = self._forward_loss(X, Y, with_value)
         for i in range(len(self.layers) - 1, 0, -1):
             layer, prev = self.layers[i], self.layers[i - 1]
             grad_A_prev = layer.backward_delta(delta)  # dW, db; delta W^T

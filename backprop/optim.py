@@ -216,8 +216,8 @@ def _flat_base(params, bounds):
 
 
 class _FlatState:
-    """Adam's m and v (and two scratch buffers) for all parameters, end to
-    end in flat arrays; ``m_views[i]`` is the slice of ``m`` shaped like
+    """Adam's m and v (and scratch buffers) for all parameters, end to end
+    in flat arrays; ``m_views[i]`` is the slice of ``m`` shaped like
     parameter i (no copy), and becomes ``opt.m[i]``, so ``step`` and
     ``_step_trusted`` update the same live state (while ``owns`` holds;
     otherwise ``_step_trusted`` hands over to ``step``).
@@ -227,18 +227,46 @@ class _FlatState:
         self.shapes = [p.shape for p in params]
         self.bounds = np.cumsum([0] + [p.size for p in params]).tolist()
         dtype = params[0].dtype
-        self.m, self.v, self.g, self.buf = (np.zeros(self.bounds[-1], dtype)
-                                            for _ in range(4))
+        # g: a copy of the gradients (when they are not one flat array
+        # already); step: the update; buf: scratch
+        self.m, self.v, self.g, self.step, self.buf = (
+            np.zeros(self.bounds[-1], dtype) for _ in range(5))
         self.m_views, self.v_views = self.views(self.m), self.views(self.v)
-        self.g_views = self.views(self.g)       # the update, per parameter
-        # (m, v, g, buf) cut into chunks of _CHUNK entries, which stay in
-        # the cache while the update runs over them
-        self.chunks = [tuple(a[start:start + _CHUNK]
-                             for a in (self.m, self.v, self.g, self.buf))
-                       for start in range(0, self.bounds[-1], _CHUNK)]
+        self.step_views = self.views(self.step)  # the update, per parameter
+        self.chunks = self.cut(self.g)
+        # the gradients last found to be views of one flat array, and the
+        # chunks of that array (see gradient)
+        self.given, self.given_base, self.given_chunks = [], None, None
         # the flat array the parameters are consecutive views of (as MLP
         # allocates them), or None: then the update is applied one by one
         self.params, self.p = list(params), _flat_base(params, self.bounds)
+
+    def cut(self, g):
+        """(g, m, v, step, buf), with ``g`` the flat gradient, cut into
+        chunks of _CHUNK entries, which stay in the CPU cache while the
+        update runs over them."""
+        return [tuple(a[start:start + _CHUNK]
+                      for a in (g, self.m, self.v, self.step, self.buf))
+                for start in range(0, self.bounds[-1], _CHUNK)]
+
+    def gradient(self, grads):
+        """All gradients as one flat array, and its chunks: the array that
+        ``grads`` are consecutive views of, as MLP's backward pass writes
+        them (no copy), or else a copy of them in ``g``."""
+        if len(grads) == len(self.given) and all(
+                map(operator.is_, grads, self.given)):
+            return self.given_base, self.given_chunks
+        base = _flat_base(grads, self.bounds)
+        if (base is not None and base.dtype == self.m.dtype
+                and [g.shape for g in grads] == self.shapes
+                and not any(base is a for a in (self.m, self.v, self.g,
+                                                self.step, self.buf))):
+            self.given, self.given_base = list(grads), base
+            self.given_chunks = self.cut(base)
+            return base, self.given_chunks
+        np.concatenate([x.ravel() for x in grads], out=self.g,
+                       casting="same_kind")
+        return self.g, self.chunks
 
     @classmethod
     def build(cls, params):
@@ -273,13 +301,16 @@ class _FlatState:
 # costs more in call overhead than in arithmetic. Here the same operations
 # on the same operands (so the results are bit for bit the same) run on all
 # parameters at once, kept end to end in flat buffers whose slices are m[i]
-# and v[i]; no temporary array is allocated. Large networks are updated in
+# and v[i]; the gradients, which an MLP's backward pass writes end to end
+# into one array, are read from it in place (any others are first copied
+# into one); no temporary array is allocated. Large networks are updated in
 # chunks of _CHUNK entries, small enough that the dozen passes over a chunk
 # stay in the CPU cache (about 10% faster at 270k parameters). It hands
 # over to step() when it cannot apply (a subclass changed the rule, m or v
 # were replaced, parameters of mixed dtypes) or when a gradient may hold NaN
 # or inf (step() then refuses the update with its usual error).
-# tests/test_benchmarks.py::test_adam_fast_step_is_bit_identical and
+# tests/test_benchmarks.py::test_adam_fast_step_is_bit_identical,
+# ::test_adam_reads_a_networks_gradients_without_a_copy and
 # tests/test_training.py::test_fit_equals_a_loop_of_public_steps hold it
 # equal, bit for bit, to Adam.step.
 _CHUNK = 65536
@@ -292,34 +323,35 @@ def _adam_step_flat(opt: Adam, grads) -> None:
             or getattr(opt.step, "__func__", None) is not Optimizer.step
             or not flat.owns(opt.m, opt.v)):
         return opt.step(grads)
-    np.concatenate([x.ravel() for x in grads], out=flat.g,
-                   casting="same_kind")
+    # all gradients in one flat array: the network's own (MLP writes them
+    # end to end), or a copy
+    g_all, chunks = flat.gradient(grads)
     # g.g is finite exactly when every entry is (unless a square overflows):
     # a NaN or inf sends the gradients to step(), which refuses them
-    if not math.isfinite(np.dot(flat.g, flat.g)):
+    if not math.isfinite(np.dot(g_all, g_all)):
         return opt.step(grads)
     opt.t += 1
     # Python floats, which do not upcast a float32 array
     c1, c2 = 1 - opt.beta1 ** opt.t, 1 - opt.beta2 ** opt.t
-    for m, v, g, buf in flat.chunks:
+    for g, m, v, step, buf in chunks:
         v *= opt.beta2
         np.multiply(g, 1 - opt.beta2, out=buf)
         buf *= g
         v += buf                          # v <- b2 v + (1 - b2) g^2
         m *= opt.beta1
-        g *= 1 - opt.beta1                # (g is not needed any more)
-        m += g                            # m <- b1 m + (1 - b1) g
+        np.multiply(g, 1 - opt.beta1, out=step)
+        m += step                         # m <- b1 m + (1 - b1) g
         np.divide(v, c2, out=buf)         # v_hat
         np.sqrt(buf, out=buf)
         buf += opt.eps                    # sqrt(v_hat) + eps
-        np.divide(m, c1, out=g)           # m_hat
-        g *= opt.lr
-        g /= buf                          # lr m_hat / (sqrt(v_hat) + eps)
+        np.divide(m, c1, out=step)        # m_hat
+        step *= opt.lr
+        step /= buf                       # lr m_hat / (sqrt(v_hat) + eps)
     if flat.p is not None and all(map(operator.is_, opt.params,
                                       flat.params)):
-        flat.p -= flat.g                  # every w at once (see MLP)
+        flat.p -= flat.step               # every w at once (see MLP)
         return
-    for p, step in zip(opt.params, flat.g_views):
+    for p, step in zip(opt.params, flat.step_views):
         p -= step                         # w <- w - lr m_hat / (...)
 
 

@@ -47,9 +47,10 @@ def _train_epoch(net, X, Y, optimizer: Optimizer, order,
 
     :func:`fit` checked X and Y once, so a mini-batch (a slice of them)
     needs no new check: it goes to ``net._backprop``, which is
-    ``net.loss_and_grads`` without the checks, and the gradients, which
-    come from the network being trained, go to ``optimizer._step_trusted``
-    (``step`` without the checks; for Adam, on flat buffers). A
+    ``net.loss_and_grads`` without the checks (and without the loss value,
+    which a step does not need), and the gradients, which come from the
+    network being trained, go to ``optimizer._step_trusted`` (``step``
+    without the checks; for Adam, on flat buffers). A
     ``loss_and_grads`` replaced by a subclass or on the instance is called
     as usual, and its gradients then take the checked ``step``. NaN or an
     overflow raises the ValueError that ``loss_and_grads`` would raise.

@@ -128,8 +128,8 @@ MUTATIONS = [
     Mutation("ce-grad-missing-1/N",
              "cross-entropy: the gradient softmax - Y misses the 1/N",
              "losses.py",
-             "    grad /= n\n    return float(value), grad\n",
-             "    return float(value), grad\n",
+             "    grad /= n\n    if not with_value:\n",
+             "    if not with_value:\n",
              (L,), CH3),
     # ---------------------------------------------------------------- layers.py
     Mutation("forward-drops-bias",
@@ -147,13 +147,14 @@ MUTATIONS = [
     Mutation("dW-extra-1/N",
              "Dense.backward_delta: dW = X^T delta / N, the mean taken twice",
              "layers.py",
-             "self.dW = self.X.T @ delta\n",
-             "self.dW = self.X.T @ delta / len(delta)\n",
+             "self.dW = np.matmul(self.X.T, delta, out=self._dW_out)\n",
+             "self.dW = np.matmul(self.X.T, delta / len(delta), "
+             "out=self._dW_out)\n",
              (N,), CH5),
     Mutation("db-unsummed",
              "Dense.backward_delta: db = delta, not summed over the batch",
              "layers.py",
-             "self.db = delta.sum(axis=0)",
+             "self.db = np.sum(delta, axis=0, out=self._db_out)",
              "self.db = delta",
              (N,), CH5),
     # ---------------------------------------------------------------- network.py

@@ -372,3 +372,111 @@ def test_adam_updates_an_mlps_parameters_in_one_array():
             opts[2].step(g)
     for a, c in zip(nets[0].params, nets[2].params):
         assert np.array_equal(a, c)
+
+
+# --------------------- fit's step: no loss value, gradients in one buffer
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_kernels_without_the_value_give_the_same_gradient(dtype):
+    """fit asks the loss kernels for the gradient only (with_value=False);
+    it must be the gradient they return with the value, bit for bit."""
+    z = RNG.normal(size=(9, 4)).astype(dtype)
+    y_prob = RNG.dirichlet(np.ones(4), size=9).astype(dtype)
+    labels = RNG.integers(0, 4, size=9)
+    y01 = RNG.integers(0, 2, size=(9, 4)).astype(dtype)
+    softmax = np.exp(z - z.max(1, keepdims=True))
+    softmax /= softmax.sum(1, keepdims=True)
+    calls = [(_mse_unchecked, (z, y_prob)),
+             (_bce_with_logits_unchecked, (z, sigmoid(z), y01)),
+             (_softmax_cross_entropy_unchecked, (z, softmax, labels)),
+             (_softmax_cross_entropy_unchecked, (z, softmax, y_prob))]
+    for kernel, args in calls:
+        value, grad = kernel(*args)
+        no_value, same_grad = kernel(*args, with_value=False)
+        assert isinstance(value, float) and no_value is None
+        assert same_grad.dtype == grad.dtype == dtype
+        assert np.array_equal(same_grad, grad)
+
+
+def test_mlp_writes_its_gradients_into_one_flat_array():
+    """The backward pass writes dW1, db1, ..., dbL into views of one flat
+    array (net._grad), end to end like the parameters; loss_and_grads
+    returns copies, which the next pass does not overwrite; and the
+    gradients are those of layers without the buffer, bit for bit."""
+    from backprop import Dense
+    net = MLP([4, 6, 5, 3], hidden="tanh", output="softmax",
+              loss="cross_entropy", seed=7)
+    X, y = RNG.normal(size=(8, 4)), RNG.integers(0, 3, size=8)
+    value, grads = net.loss_and_grads(X, y)
+    live = [g for layer in net.layers for g in (layer.dW, layer.db)]
+    assert all(g.base is net._grad for g in live)
+    assert np.array_equal(np.concatenate([g.ravel() for g in grads]),
+                          net._grad)
+    assert not any(np.shares_memory(g, net._grad) for g in grads)
+    kept = [g.copy() for g in grads]
+    net.loss_and_grads(X[:3], y[:3])                 # another pass
+    assert all(np.array_equal(g, k) for g, k in zip(grads, kept))
+    # the same network out of layers that make new arrays
+    plain = [Dense(layer.W.copy(), layer.b.copy(), layer.activation)
+             for layer in net.layers]
+    A = X
+    for layer in plain:
+        A = layer.forward(A)
+    _, delta = softmax_cross_entropy(plain[-1].Z, y)
+    for i in range(len(plain) - 1, -1, -1):
+        grad_A = plain[i].backward_delta(delta)
+        if i:
+            delta = plain[i - 1].activation.backward(
+                plain[i - 1].Z, plain[i - 1].A, grad_A)
+    net.loss_and_grads(X, y)
+    for layer, ref in zip(net.layers, plain):
+        assert layer.dW.base is net._grad and ref.dW.base is None
+        assert np.array_equal(layer.dW, ref.dW)
+        assert np.array_equal(layer.db, ref.db)
+
+
+def test_fit_step_skips_the_value_but_not_the_nan_check():
+    """_backprop, as fit calls it, returns no loss value and the same
+    gradients as loss_and_grads; NaN weights still raise the network's
+    error, for every optimizer."""
+    from backprop.optim import OPTIMIZERS
+    net = MLP([3, 4, 2], hidden="relu", output="softmax",
+              loss="cross_entropy", seed=2)
+    X, y = RNG.normal(size=(6, 3)), RNG.integers(0, 2, size=6)
+    value, grads = net.loss_and_grads(X, y)
+    no_value, same = net._backprop(X, y)
+    assert isinstance(value, float) and no_value is None
+    assert all(np.array_equal(a, b) for a, b in zip(grads, same))
+    net.params[2][0, 1] = np.nan
+    for name, cls in OPTIMIZERS.items():
+        with pytest.raises(ValueError, match="parameters of layer 2 hold"):
+            fit(net, X, y, cls(net.params), epochs=1, batch_size=3)
+
+
+def test_adam_reads_a_networks_gradients_without_a_copy():
+    """Gradients that are consecutive views of one flat array (an MLP's)
+    are read in place: the update is Adam.step's bit for bit, the
+    gradients are left as they were; any other gradients are copied into
+    Adam's own buffer first, with the same result."""
+    shapes = [(5, 3), (3,), (3, 2), (2,)]
+    bounds = np.cumsum([0] + [int(np.prod(s)) for s in shapes])
+    flat_g = np.empty(bounds[-1])
+    views = [flat_g[a:b].reshape(s)
+             for a, b, s in zip(bounds[:-1], bounds[1:], shapes)]
+    p_slow = [RNG.normal(size=s) for s in shapes]
+    p_fast, p_copy = [p.copy() for p in p_slow], [p.copy() for p in p_slow]
+    slow, fast, copied = (Adam(p, lr=0.01) for p in (p_slow, p_fast, p_copy))
+    for _ in range(4):
+        flat_g[...] = RNG.normal(size=flat_g.size)
+        before = flat_g.copy()
+        slow.step(views)
+        fast._step_trusted(views)
+        copied._step_trusted([v.copy() for v in views])
+        assert np.array_equal(flat_g, before)         # read, not written
+        assert fast._flat.given_base is flat_g
+        assert copied._flat.given_base is None
+    for a, b, c in zip(p_slow + slow.m + slow.v, p_fast + fast.m + fast.v,
+                       p_copy + copied.m + copied.v):
+        assert np.array_equal(a, b) and np.array_equal(a, c)
+    # views in another order, or of Adam's own state, are copied
+    assert fast._flat.gradient(views[::-1])[0] is fast._flat.g
+    assert fast._flat.gradient(fast.m)[0] is fast._flat.g
