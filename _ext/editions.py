@@ -18,6 +18,8 @@ This extension does two things for both editions:
 - It puts a link to the same page in the other edition into every page's
   header (``edition-switch.html``).
 - A glued LaTeX value pasted from a translated paragraph is set as math.
+- The few words inside formulas (``\\text{…}``) are translated by one table,
+  ``locale/<lang>/math_text.yml``.
 - In the Chinese edition a glued figure ``key`` is replaced by ``key-zh``
   where the chapter glued such a variant, its words set in Chinese. The Chinese edition lives in ``zh/``
   under the English one, with the same page paths.
@@ -94,6 +96,49 @@ class PrepareTranslatable(SphinxTransform):
             if isinstance(node, nodes.subtitle) and not node.rawsource:
                 # sphinx-exercise's title: the text after "Exercise N"
                 node.rawsource = source_text(node)
+
+
+class MathWordsInEdition(SphinxTransform):
+    """Words inside math, ``\\text{…}``, in the edition's language.
+
+    Math is shared by both editions and never enters a catalog, so its few
+    words are translated by one table, ``locale/<lang>/math_text.yml``,
+    applied to every formula of the page (after the paragraphs are
+    translated, so inline math of a translated paragraph is included)."""
+
+    default_priority = 30
+
+    def apply(self, **kwargs) -> None:
+        lang = self.config.language or "en"
+        if lang == "en":
+            return
+        table = math_words(Path(self.env.srcdir), lang)
+        if not table:
+            return
+
+        def swap(m: re.Match) -> str:
+            return "\\text{" + table.get(m.group(1), m.group(1)) + "}"
+
+        for node in self.document.findall(
+                lambda n: isinstance(n, (nodes.math, nodes.math_block))):
+            latex = node.astext()
+            new = TEXT_IN_MATH.sub(swap, latex)
+            if new != latex:
+                node.children = []
+                node += nodes.Text(new)
+
+
+TEXT_IN_MATH = re.compile(r"\\text\{([^{}]*)\}")
+
+
+def math_words(root: Path, lang: str) -> dict[str, str]:
+    """The table of words inside math for ``lang`` (empty if none)."""
+    import yaml
+
+    path = root / "locale" / lang / "math_text.yml"
+    if not path.is_file():
+        return {}
+    return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
 
 
 class TranslatedExercisesInRegistry(SphinxTransform):
@@ -228,6 +273,7 @@ def use_chinese_figures() -> None:
 def setup(app):
     app.add_transform(PrepareTranslatable)
     app.add_transform(TranslatedExercisesInRegistry)
+    app.add_transform(MathWordsInEdition)
     app.add_post_transform(ExerciseTitlesForGettext)
     app.add_post_transform(LatexGlueAcrossDocuments)
     use_chinese_figures()

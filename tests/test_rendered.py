@@ -277,6 +277,17 @@ def test_search_works_offline(site, browser):
     page.close()
 
 
+@pytest.mark.browser
+def test_chinese_search_works_offline(site, browser):
+    page = browser.new_page()
+    # Sphinx indexes Chinese pages by jieba's words: 梯度 (gradient) is one
+    page.goto(f"{site}/{ZH}search.html?q=梯度", wait_until="load")
+    page.wait_for_selector("#search-results ul.search li", timeout=20_000)
+    hits = page.locator("#search-results ul.search li").count()
+    assert hits >= 5, f"only {hits} Chinese pages found for 梯度"
+    page.close()
+
+
 @pytest.mark.parametrize("source", notebook_files(), ids=lambda p: p.name)
 def test_figures_appear_only_as_captioned_glue_figures(source):
     """A plot shown straight from a cell would have no caption and no alt text."""

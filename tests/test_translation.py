@@ -174,3 +174,32 @@ def test_problems_flag_a_changed_formula_a_lost_reference_and_a_lost_value():
     assert editions.problems(en, good.replace("::peak:s", "::top:s"), doc)
     assert editions.problems(en, good.replace("01_activations.md::peak:s",
                                               "peak"), doc)
+
+
+def test_every_phrase_inside_math_has_a_chinese_rendering():
+    """Formulas are shared; a \\text{...} that reads as words (it holds a space)
+    is translated by locale/zh_CN/math_text.yml on the Chinese pages."""
+    import yaml
+
+    import importlib.util
+
+    # the Sphinx extension _ext/editions.py (not tools/editions.py)
+    spec = importlib.util.spec_from_file_location("ext_editions",
+                                                  ROOT / "_ext" / "editions.py")
+    ext = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(ext)
+
+    table = yaml.safe_load((ROOT / "locale" / "zh_CN" / "math_text.yml")
+                           .read_text(encoding="utf-8"))
+    assert table == ext.math_words(ROOT, "zh_CN")
+    missing = set()
+    for path in toc_files():
+        text = re.sub(r"```\{code-cell\}.*?```", "", path.read_text(encoding="utf-8"),
+                      flags=re.S)
+        for m in re.finditer(r"\$\$(.*?)\$\$|\$([^$\n]+)\$", text, re.S):
+            for phrase in ext.TEXT_IN_MATH.findall(m.group(1) or m.group(2)):
+                if re.search(r"[A-Za-z]", phrase) and " " in phrase \
+                        and phrase not in table:
+                    missing.add((path.stem, phrase))
+    assert not missing, f"math words without a Chinese rendering: {sorted(missing)}"
+    assert all(isinstance(v, str) and v for v in table.values())
