@@ -51,7 +51,9 @@ def has_words(node: nodes.Node) -> bool:
         parent = text.parent
         while parent is not None and parent is not node:
             if (isinstance(parent, _NOT_PROSE)
-                    or type(parent).__name__ in _NOT_PROSE_NAMES):
+                    or (type(parent).__name__ in _NOT_PROSE_NAMES
+                        # a link with its own words, [text](label), is prose
+                        and not parent.get("refexplicit"))):
                 break
             parent = parent.parent
         else:
