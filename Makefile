@@ -11,7 +11,7 @@ export OMP_NUM_THREADS ?= 1
 export OPENBLAS_NUM_THREADS ?= 1
 export MKL_NUM_THREADS ?= 1
 
-.PHONY: book test venv build notebooks chromium lab clean exercises catalogs pot fonts
+.PHONY: book test venv build notebooks chromium lab clean exercises catalogs pot fonts pdf
 
 book: build
 	@echo "The book is at $(CURDIR)/_build/html/index.html"
@@ -76,10 +76,38 @@ chromium: fonts
 # Package tests, the book's source checks, nbval over every chapter in the toc (whose
 # text outputs must equal the build's: the determinism check in tests/conftest.py), and
 # the rendered book in headless Chromium (tests/test_rendered.py).
-test: chromium build notebooks pot
+test: chromium build notebooks pot pdf
 	$(BIN)/python -m pytest tests .nbtest -n $(JOBS) --dist loadfile \
 	    --nbval-lax --nbval-current-env --nbval-reference=_build/jupyter_execute \
 	    -p no:cacheprovider
+
+# The PDF edition, _build/pdf/backprop-executed.pdf: Sphinx's LaTeX builder on the
+# environment the HTML build left in _build/.doctrees, with the English build's own
+# configuration, so that after `make build` no chapter executes again
+# (tests/test_pdf.py reads _build/pdf/sphinx.log), then xelatex (latexmk) from Debian's
+# TeX Live; CairoSVG converts the SVG figures. The PDF is also copied into _build/html,
+# where every page's download menu links to it. fonts-freefont-otf: Sphinx's xelatex
+# fonts; texlive-lang-chinese and fonts-noto-cjk: xeCJK, for the seed's Chinese
+# quotations; poppler-utils: pdftotext for the tests.
+TEXLIVE := texlive-xetex texlive-latex-recommended texlive-latex-extra \
+           texlive-fonts-recommended texlive-lang-chinese latexmk fonts-freefont-otf \
+           fonts-noto-cjk poppler-utils libcairo2
+pdf: venv
+	@{ command -v xelatex && command -v latexmk && command -v pdftotext \
+	   && kpsewhich ucharclasses.sty xeCJK.sty ctexhook.sty \
+	   && fc-list | grep -q FreeSerif && fc-list | grep -qi "noto.*cjk"; } >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then apt-get update -qq && \
+	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(TEXLIVE); \
+	  else echo "The PDF needs Debian's TeX Live: sudo apt-get install --no-install-recommends $(TEXLIVE)" >&2; exit 1; fi; }
+	@mkdir -p _build/pdf
+	$(BIN)/jupyter-book build . $(if $(wildcard _build/config/en.yml),--config _build/config/en.yml) \
+	    --builder latex -W -n --keep-going >_build/pdf/sphinx.log 2>&1 || { cat _build/pdf/sphinx.log; exit 1; }
+	@echo "pdf: notebooks executed by the LaTeX build: $$(grep -c 'Executing notebook' _build/pdf/sphinx.log)"
+	$(MAKE) -C _build/latex all-pdf LATEXMKOPTS="-interaction=nonstopmode -halt-on-error" \
+	    >_build/pdf/latexmk.log 2>&1 || { tail -40 _build/pdf/latexmk.log; exit 1; }
+	cp _build/latex/backprop-executed.pdf _build/pdf/
+	if [ -d _build/html ]; then cp _build/pdf/backprop-executed.pdf _build/html/; fi
+	@echo "The PDF is at $(CURDIR)/_build/pdf/backprop-executed.pdf ($$(pdfinfo _build/pdf/backprop-executed.pdf | sed -n 's/^Pages: *//p') pages)"
 
 # Open the chapters in JupyterLab; jupytext makes the .md files open as notebooks.
 lab: venv
