@@ -100,8 +100,41 @@ def translated(fig, words: dict[str, str]):
             text.set_text(words[s])
             text.set_fontfamily([font, "DejaVu Sans"])
             used.add(s)
+    _translate_tick_labels(clone, words, font, used)
     unused = sorted(set(words) - used)
     if unused:
         plt.close(clone)
         raise KeyError(f"no text of the figure reads {unused}")
     return clone
+
+
+def _translate_tick_labels(fig, words, font, used) -> None:
+    """Tick labels set with ``set_xticks(ticks, labels)`` live in the axis's
+    formatter (a FixedFormatter, or a FuncFormatter over a {loc: label}
+    dict), and every draw rebuilds the tick texts from it: replacing the
+    Text objects alone would be undone when the figure is drawn."""
+    import functools
+
+    from matplotlib.ticker import FixedFormatter, FuncFormatter
+
+    for ax in fig.axes:
+        for axis in (ax.xaxis, ax.yaxis):
+            fmt = axis.get_major_formatter()
+            if isinstance(fmt, FixedFormatter):
+                labels = list(fmt.seq)
+            elif (isinstance(fmt, FuncFormatter)
+                  and isinstance(fmt.func, functools.partial)
+                  and fmt.func.args and isinstance(fmt.func.args[0], dict)):
+                labels = list(fmt.func.args[0].values())
+            else:
+                continue
+            if not any(s in words for s in labels):
+                continue
+            used.update(s for s in labels if s in words)
+            if isinstance(fmt, FixedFormatter):
+                fmt.seq = [words.get(s, s) for s in labels]
+            else:
+                table = fmt.func.args[0]
+                for loc, s in table.items():
+                    table[loc] = words.get(s, s)
+            axis.set_tick_params(labelfontfamily=[font, "DejaVu Sans"])

@@ -50,3 +50,18 @@ def test_words_must_map_strings_to_strings(fig):
         plotting.translated(fig, [("epoch", "轮次")])
     with pytest.raises(TypeError):
         plotting.translated(fig, {"epoch": 3})
+
+
+def test_tick_labels_stay_translated_when_the_figure_is_drawn():
+    f, ax = plt.subplots()
+    ax.bar([0, 1], [1, 2])
+    ax.set_xticks([0, 1], ["batch norm", "layer norm"])
+    zh = plotting.translated(f, {"batch norm": "批归一化", "layer norm": "层归一化"})
+    zh.canvas.draw()
+    assert [t.get_text() for t in zh.axes[0].get_xticklabels()] == [
+        "批归一化", "层归一化"]
+    f.canvas.draw()
+    assert [t.get_text() for t in f.axes[0].get_xticklabels()] == [
+        "batch norm", "layer norm"]
+    plt.close(f)
+    plt.close(zh)
