@@ -230,6 +230,26 @@ def test_every_glued_number_appears_on_the_chinese_page(source):
                          f"{[(k, values[k]) for k in missing[:8]]}")
 
 
+IMG_SRC = re.compile(r'<img[^>]+src="([^"]+)"')
+
+
+@pytest.mark.parametrize("source", notebook_files(), ids=lambda p: p.name)
+def test_chinese_pages_show_the_chinese_figures(source):
+    """Where a chapter glued fig-x-zh (the figure with its words in Chinese), the
+    Chinese page shows it in place of fig-x; every other image is shared."""
+    docname = source.relative_to(ROOT).with_suffix("").as_posix()
+    glued = ROOT / "_build" / "jupyter_execute" / f"{docname}.glue.json"
+    keys = json.loads(glued.read_text(encoding="utf-8")) if glued.is_file() else {}
+    variants = [k for k in keys if k.endswith("-zh")]
+    assert all(k[:-3] in keys for k in variants), "a -zh figure without its original"
+    en = {Path(s).name for s in IMG_SRC.findall((HTML / f"{docname}.html").read_text())}
+    zh = {Path(s).name for s in IMG_SRC.findall(
+        (HTML / ZH / f"{docname}.html").read_text(encoding="utf-8"))}
+    assert len(zh - en) == len(variants), (
+        f"{docname}: {len(variants)} Chinese figures glued, {len(zh - en)} shown")
+    assert len(en - zh) == len(variants)
+
+
 #: every table of the article, measured after MathJax has typeset: its own width, the
 #: width of the box the theme wraps it in (.pst-scrollable-table-container), whether
 #: that box scrolls sideways, and how far the box reaches past the article column
