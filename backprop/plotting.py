@@ -93,6 +93,9 @@ def translated(fig, words: dict[str, str]):
         raise TypeError("words must be a dict of str -> str")
     font = cjk_font()
     clone = copy.deepcopy(fig)
+    # a copy of a pyplot figure registers itself with pyplot again, and a
+    # notebook would then show it under the cell: only the glue may show it
+    plt.close(clone)
     used = set()
     for text in clone.findobj(Text):
         s = text.get_text()

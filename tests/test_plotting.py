@@ -38,6 +38,7 @@ def test_words_are_replaced_in_a_copy_and_symbols_kept(fig):
     label = next(t for t in zh.findobj(Text) if t.get_text() == "轮次")
     assert label.get_fontfamily()[0] in plotting.CJK_FONTS
     zh.canvas.draw()      # renders without a missing-glyph failure
+    assert len(plt.get_fignums()) == 1           # only the original is open
 
 
 def test_a_word_the_figure_lacks_is_an_error(fig):
