@@ -143,6 +143,39 @@ def math_words(root: Path, lang: str) -> dict[str, str]:
     return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
 
 
+class TranslatedTocCaptions(SphinxTransform):
+    """Translate the part captions of the table of contents.
+
+    sphinx-external-toc inserts the toctrees from _toc.yml (priority 100)
+    after Sphinx has translated the document (priority 20), so their
+    captions ("Part I: …") would stay English in the sidebar; the gettext
+    builder does extract them, into the root document's catalog."""
+
+    default_priority = 101
+
+    def apply(self, **kwargs) -> None:
+        from sphinx import addnodes
+        from sphinx.locale import init as init_locale
+        from sphinx.util.i18n import docname_to_domain
+
+        if (self.config.language or "en") == "en":
+            return
+        toctrees = [n for n in self.document.findall(addnodes.toctree)
+                    if n.get("caption")]
+        if not toctrees:
+            return
+        domain = docname_to_domain(self.env.docname,
+                                   self.config.gettext_compact)
+        dirs = [str(Path(self.env.srcdir) / d) for d in self.config.locale_dirs]
+        catalog, found = init_locale(dirs, self.config.language, domain)
+        if not found:
+            return
+        for node in toctrees:
+            caption = catalog.gettext(node["caption"])
+            node["caption"] = caption
+            node["rawcaption"] = caption
+
+
 class TranslatedExercisesInRegistry(SphinxTransform):
     """sphinx-exercise keeps a copy of each exercise, made while parsing, from
     which solutions take their titles; in the Chinese edition that copy
@@ -275,6 +308,7 @@ def use_chinese_figures() -> None:
 def setup(app):
     app.add_transform(PrepareTranslatable)
     app.add_transform(TranslatedExercisesInRegistry)
+    app.add_transform(TranslatedTocCaptions)
     app.add_transform(MathWordsInEdition)
     app.add_post_transform(ExerciseTitlesForGettext)
     app.add_post_transform(LatexGlueAcrossDocuments)
