@@ -232,6 +232,21 @@ def test_every_glued_number_appears_on_the_chinese_page(source):
                          f"{[(k, values[k]) for k in missing[:8]]}")
 
 
+def test_chinese_sidebar_shows_translated_part_captions():
+    import yaml
+
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
+    captions = [part["caption"] for part in toc.get("parts", [])]
+    assert captions
+    for page in (HTML / ZH / EN_PAGES[1], HTML / EN_PAGES[1]):
+        html = page.read_text(encoding="utf-8")
+        english = [c for c in captions if c in html]
+        if page.is_relative_to(HTML / ZH):
+            assert not english, f"{page.name}: English part captions {english}"
+        else:
+            assert english == captions
+
+
 IMG_SRC = re.compile(r'<img[^>]+src="([^"]+)"')
 
 
