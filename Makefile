@@ -81,17 +81,20 @@ test: chromium build notebooks pot pdf
 	    --nbval-lax --nbval-current-env --nbval-reference=_build/jupyter_execute \
 	    -p no:cacheprovider
 
-# The PDF edition, _build/pdf/backprop-executed.pdf: Sphinx's LaTeX builder on the
-# environment the HTML build left in _build/.doctrees, with the English build's own
-# configuration, so that after `make build` no chapter executes again
-# (tests/test_pdf.py reads _build/pdf/sphinx.log), then xelatex (latexmk) from Debian's
-# TeX Live; CairoSVG converts the SVG figures. The PDF is also copied into _build/html,
-# where every page's download menu links to it. fonts-freefont-otf: Sphinx's xelatex
-# fonts; texlive-lang-chinese and fonts-noto-cjk: xeCJK, for the seed's Chinese
-# quotations; poppler-utils: pdftotext for the tests.
+# The PDF editions, _build/pdf/backprop-executed.pdf and backprop-executed-zh.pdf:
+# Sphinx's LaTeX builder on the environment each HTML build left (_build/.doctrees,
+# _build/zh/_build/.doctrees), with that build's own configuration, so that after
+# `make build` no chapter executes again (tests/test_pdf.py reads
+# _build/pdf/sphinx.log and sphinx-zh.log), then xelatex (latexmk) from Debian's
+# TeX Live; CairoSVG converts the SVG figures. Each PDF is also copied into its
+# edition's HTML (_build/html, _build/html/zh), where every page's download menu
+# links to it. fonts-freefont-otf: Sphinx's xelatex fonts; texlive-lang-chinese and
+# fonts-noto-cjk: xeCJK, for the seed's Chinese quotations and the Chinese edition;
+# poppler-utils: pdftotext for the tests.
 TEXLIVE := texlive-xetex texlive-latex-recommended texlive-latex-extra \
            texlive-fonts-recommended texlive-lang-chinese latexmk fonts-freefont-otf \
            fonts-noto-cjk poppler-utils libcairo2
+LATEXMK := LATEXMKOPTS="-interaction=nonstopmode -halt-on-error"
 pdf: venv
 	@{ command -v xelatex && command -v latexmk && command -v pdftotext \
 	   && kpsewhich ucharclasses.sty xeCJK.sty ctexhook.sty \
@@ -100,14 +103,23 @@ pdf: venv
 	    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(TEXLIVE); \
 	  else echo "The PDF needs Debian's TeX Live: sudo apt-get install --no-install-recommends $(TEXLIVE)" >&2; exit 1; fi; }
 	@mkdir -p _build/pdf
-	$(BIN)/jupyter-book build . $(if $(wildcard _build/config/en.yml),--config _build/config/en.yml) \
+	$(BIN)/python tools/editions.py config
+	$(BIN)/jupyter-book build . --config _build/config/en.yml \
 	    --builder latex -W -n --keep-going >_build/pdf/sphinx.log 2>&1 || { cat _build/pdf/sphinx.log; exit 1; }
 	@echo "pdf: notebooks executed by the LaTeX build: $$(grep -c 'Executing notebook' _build/pdf/sphinx.log)"
-	$(MAKE) -C _build/latex all-pdf LATEXMKOPTS="-interaction=nonstopmode -halt-on-error" \
+	$(MAKE) -C _build/latex all-pdf $(LATEXMK) \
 	    >_build/pdf/latexmk.log 2>&1 || { tail -40 _build/pdf/latexmk.log; exit 1; }
 	cp _build/latex/backprop-executed.pdf _build/pdf/
 	if [ -d _build/html ]; then cp _build/pdf/backprop-executed.pdf _build/html/; fi
 	@echo "The PDF is at $(CURDIR)/_build/pdf/backprop-executed.pdf ($$(pdfinfo _build/pdf/backprop-executed.pdf | sed -n 's/^Pages: *//p') pages)"
+	$(BIN)/jupyter-book build . --config _build/config/zh.yml --path-output _build/zh \
+	    --builder latex -W -n --keep-going >_build/pdf/sphinx-zh.log 2>&1 || { cat _build/pdf/sphinx-zh.log; exit 1; }
+	@echo "pdf (zh): notebooks executed by the LaTeX build: $$(grep -c 'Executing notebook' _build/pdf/sphinx-zh.log)"
+	$(MAKE) -C _build/zh/_build/latex all-pdf $(LATEXMK) \
+	    >_build/pdf/latexmk-zh.log 2>&1 || { tail -40 _build/pdf/latexmk-zh.log; exit 1; }
+	cp _build/zh/_build/latex/backprop-executed-zh.pdf _build/pdf/
+	if [ -d _build/html/zh ]; then cp _build/pdf/backprop-executed-zh.pdf _build/html/zh/; fi
+	@echo "The Chinese PDF is at $(CURDIR)/_build/pdf/backprop-executed-zh.pdf ($$(pdfinfo _build/pdf/backprop-executed-zh.pdf | sed -n 's/^Pages: *//p') pages)"
 
 # Open the chapters in JupyterLab; jupytext makes the .md files open as notebooks.
 lab: venv

@@ -4,14 +4,20 @@ and the link to the PDF from every HTML page.
 * Solutions. On the web a solution is a collapsed dropdown right after its exercise;
   a printed book keeps the reader from reading the answer with the question. In the
   LaTeX build every ``{solution}`` of a chapter moves, in order, into a last section
-  "Solutions" of that chapter (nothing is dropped: the test counts them).
+  "Solutions" ("习题解答" in the Chinese edition) of that chapter (nothing is
+  dropped: the test counts them).
 * Long tables. Sphinx sets a table of more than 30 rows as a longtable of plain
   ``l`` columns, which never wrap (the glossary ran 2000 pt off the page), and a
   shorter one as a tabulary, which cannot break across pages. Tables with a lot of
   text become longtables whose column widths follow the columns' text lengths.
 * The download link. The HTML pages' download menu (sphinx-book-theme's header
-  button) gets a "book .pdf" entry pointing at ``backprop-executed.pdf`` at the root
-  of the HTML build, where `make pdf` copies the PDF.
+  button) gets a "book .pdf" entry pointing at the edition's own PDF at the root of
+  its HTML build, where `make pdf` copies it: ``backprop-executed.pdf`` in
+  _build/html, ``backprop-executed-zh.pdf`` in _build/html/zh.
+* The Chinese PDF. The edition built with ``language = zh_CN`` is set by xeCJK
+  (Sphinx loads it for Chinese) in the preamble's Noto CJK fonts, with Chinese
+  quotation marks and dashes full width (tools/editions.py writes its preamble);
+  its parts take their Chinese names from the root document's catalog.
 """
 
 from __future__ import annotations
@@ -21,7 +27,11 @@ from sphinx import addnodes
 from sphinx.transforms.post_transforms import SphinxPostTransform
 
 PDF_NAME = "backprop-executed.pdf"
+#: each edition's PDF, by language (the other languages: the English one)
+PDF_NAMES = {"en": PDF_NAME, "zh_CN": "backprop-executed-zh.pdf"}
 SOLUTIONS_TITLE = "Solutions"
+#: the title of a chapter's last section in the other editions
+SOLUTIONS_TITLES = {"zh_CN": "习题解答"}
 
 
 def _solution_nodes():
@@ -67,11 +77,44 @@ class SolutionsAfterChapter(SphinxPostTransform):
                 continue
             section_id = "pdf-solutions-" + chapter["docname"].replace("/", "-")
             section = nodes.section("", ids=[section_id], names=[section_id])
-            section += nodes.title("", SOLUTIONS_TITLE)
+            language = self.config.language or "en"
+            section += nodes.title("", SOLUTIONS_TITLES.get(language, SOLUTIONS_TITLE))
             for parent, solution in solutions:
                 parent.children.remove(solution)
                 section += solution
             sections[-1] += section
+
+
+class TranslatedPartTitles(SphinxPostTransform):
+    """The parts of a translated PDF under their translated names.
+
+    sphinx-jupyterbook-latex makes each captioned toctree of the root document a
+    part (``\\part{…}``), from the caption it stored while the document was read,
+    before the captions were translated: in the Chinese edition they would stay
+    English. They are looked up in the root document's catalog, where the HTML
+    edition finds them too, just before the parts are made (priority 700)."""
+
+    builders = ("latex",)
+    default_priority = 690
+
+    def run(self, **kwargs) -> None:
+        language = self.config.language or "en"
+        if language == "en" or self.env.docname != self.config.root_doc:
+            return
+        from os import path
+
+        from sphinx.locale import init as init_locale
+        from sphinx.util.i18n import docname_to_domain
+
+        dirs = [path.join(self.env.srcdir, d) for d in self.config.locale_dirs]
+        domain = docname_to_domain(self.env.docname, self.config.gettext_compact)
+        catalog, _ = init_locale(dirs, language, domain)
+        for node in self.document.findall(nodes.compound):
+            if "toctree-wrapper" in node["classes"] and node.get("caption"):
+                node["caption"] = catalog.gettext(node["caption"])
+                for toctree in node.findall(addnodes.toctree):
+                    if toctree.get("caption"):
+                        toctree["caption"] = catalog.gettext(toctree["caption"])
 
 
 class WrapLongTables(SphinxPostTransform):
@@ -110,21 +153,27 @@ class WrapLongTables(SphinxPostTransform):
             table["classes"] += ["colwidths-given", "longtable"]
 
 
+def pdf_name(language: str | None) -> str:
+    """The file name of the PDF of the edition in ``language``."""
+    return PDF_NAMES.get(language or "en", PDF_NAME)
+
+
 def add_pdf_download(app, pagename, templatename, context, doctree):
-    """Append the book's PDF to the page's download menu (after sphinx-book-theme
-    built it at priority 501). A translated edition is built into a subfolder of the
-    English HTML (_build/html/zh): until it has a PDF of its own, it links the
-    English one, a folder up."""
+    """Append the edition's PDF to the page's download menu (after
+    sphinx-book-theme built it at priority 501). The Chinese edition is built
+    into a subfolder of the English HTML (_build/html/zh) and its PDF is copied
+    there, so every edition links the PDF at its own root."""
     pathto = context.get("pathto")
     language = app.config.language or "en"
-    up = "" if language.startswith("en") else "../"
+    chinese = language.startswith("zh")
     for button in context.get("header_buttons", []):
         if button.get("label") == "download-buttons" and pathto is not None:
             button["buttons"].append({
                 "type": "link",
-                "url": up + pathto(PDF_NAME, 1),
-                "text": "book .pdf",
-                "tooltip": "Download the whole book as a PDF",
+                "url": pathto(pdf_name(language), 1),
+                "text": "本书 .pdf" if chinese else "book .pdf",
+                "tooltip": "下载全书 PDF" if chinese
+                           else "Download the whole book as a PDF",
                 "icon": "fas fa-book",
                 "label": "download-book-pdf-button",
             })
@@ -133,5 +182,6 @@ def add_pdf_download(app, pagename, templatename, context, doctree):
 def setup(app):
     app.add_post_transform(SolutionsAfterChapter)
     app.add_post_transform(WrapLongTables)
+    app.add_post_transform(TranslatedPartTitles)
     app.connect("html-page-context", add_pdf_download, priority=600)
     return {"parallel_read_safe": True, "parallel_write_safe": True, "version": "1.0"}

@@ -1,6 +1,7 @@
-"""The PDF edition (`make pdf`, run by `make test` after the HTML build): the book as
-one PDF built by Sphinx's LaTeX builder and xelatex, checked through its text
-(pdftotext, Debian's poppler-utils), the LaTeX source and the xelatex log.
+"""The PDF editions (`make pdf`, run by `make test` after the HTML build): the book
+as one PDF per edition, English and Chinese, built by Sphinx's LaTeX builder and
+xelatex, checked through its text (pdftotext, Debian's poppler-utils), the LaTeX
+source and the xelatex log.
 """
 
 from __future__ import annotations
@@ -8,31 +9,72 @@ from __future__ import annotations
 import re
 import shutil
 import subprocess
+import sys
+from dataclasses import dataclass
 from functools import lru_cache
+from pathlib import Path
 
 import pytest
 
 from bookcheck import ROOT, toc_files
 
-PDF = ROOT / "_build" / "pdf" / "backprop-executed.pdf"
-LATEX = ROOT / "_build" / "latex"
-TEX = LATEX / "backprop-executed.tex"
-LOG = LATEX / "backprop-executed.log"
-SPHINX_LOG = ROOT / "_build" / "pdf" / "sphinx.log"
-HTML = ROOT / "_build" / "html"
+sys.path.insert(0, str(ROOT / "tools"))
+import editions  # noqa: E402
+
 #: "a few points": the widest overfull line a code listing may have
 MAX_CODE_OVERFULL_PT = 3.0
 
-if not PDF.is_file():
-    pytest.fail("the PDF is not built: run `make pdf` (or `make test`) first", pytrace=False)
+
+@dataclass(frozen=True)
+class Edition:
+    name: str            # en, zh
+    pdf: Path            # the PDF make pdf writes
+    latex: Path          # the LaTeX build's folder
+    stem: str            # its .tex, .log
+    sphinx_log: Path     # the LaTeX build's Sphinx output
+    html: Path           # the edition's HTML (where its PDF is linked and copied)
+    #: a figure caption's number, a printed solution's title, as pdftotext reads them
+    caption: str
+    solution: str
+
+    @property
+    def tex(self) -> Path:
+        return self.latex / f"{self.stem}.tex"
+
+    @property
+    def log(self) -> Path:
+        return self.latex / f"{self.stem}.log"
+
+
+EDITIONS = {
+    "en": Edition("en", ROOT / "_build" / "pdf" / "backprop-executed.pdf",
+                  ROOT / "_build" / "latex", "backprop-executed",
+                  ROOT / "_build" / "pdf" / "sphinx.log", ROOT / "_build" / "html",
+                  caption=r"^Fig\. \d+\.\d+:",
+                  solution=r"Solution to Exercise \d+"),
+    # Sphinx's own zh_CN names: 图 1.2 for a figure; sphinx-exercise's 解答 练习 3
+    "zh": Edition("zh", ROOT / "_build" / "pdf" / "backprop-executed-zh.pdf",
+                  ROOT / "_build" / "zh" / "_build" / "latex", "backprop-executed-zh",
+                  ROOT / "_build" / "pdf" / "sphinx-zh.log",
+                  ROOT / "_build" / "html" / "zh",
+                  caption=r"^图 ?\d+\.\d+[:：]",
+                  solution=r"解答 ?练习 ?\d+"),
+}
+
+missing = [e.pdf.relative_to(ROOT) for e in EDITIONS.values() if not e.pdf.is_file()]
+if missing:
+    pytest.fail(f"the PDF is not built ({', '.join(map(str, missing))}): run `make pdf` "
+                "(or `make test`) first", pytrace=False)
 if shutil.which("pdftotext") is None:
     pytest.fail("pdftotext is missing: apt-get install poppler-utils (make pdf does)",
                 pytrace=False)
 
+edition = pytest.mark.parametrize("ed", list(EDITIONS.values()), ids=list(EDITIONS))
+
 
 @lru_cache(maxsize=None)
-def pdf_text() -> str:
-    out = subprocess.run(["pdftotext", "-enc", "UTF-8", str(PDF), "-"],
+def pdf_text(ed: Edition = EDITIONS["en"]) -> str:
+    out = subprocess.run(["pdftotext", "-enc", "UTF-8", str(ed.pdf), "-"],
                          capture_output=True, text=True, check=True)
     return out.stdout
 
@@ -48,6 +90,26 @@ def title(path) -> str:
     return heading.group(1).strip()
 
 
+def zh_title(path) -> str:
+    """A document's title in the Chinese edition: the translation its catalog
+    gives the English title (the catalog's first entry)."""
+    doc = path.relative_to(ROOT).with_suffix("").as_posix()
+    po = editions.CATALOGS / f"{doc}.po"
+    assert po.is_file(), f"{doc} has no Chinese catalog"
+    english = title(path)
+    for message in editions.read_catalog(po):
+        if message.id == english:
+            assert message.string and not message.fuzzy, f"{doc}: title not translated"
+            return message.string
+    raise AssertionError(f"{po.name} has no entry for the title {english!r}")
+
+
+def no_space(text: str) -> str:
+    """pdftotext breaks Chinese lines anywhere and spaces Latin words in them
+    freely: compare Chinese text without any white space."""
+    return re.sub(r"\s+", "", text)
+
+
 def source_figures() -> int:
     """Figure directives ({figure}, {glue:figure}) in the toc's sources."""
     fence = re.compile(r"^(?:`{3,}|:{3,})\{(?:glue:)?figure\}", re.M)
@@ -59,8 +121,9 @@ def source_solutions() -> int:
     return sum(len(fence.findall(p.read_text(encoding="utf-8"))) for p in toc_files())
 
 
-def test_the_pdf_has_pages():
-    info = subprocess.run(["pdfinfo", str(PDF)], capture_output=True, text=True,
+@edition
+def test_the_pdf_has_pages(ed):
+    info = subprocess.run(["pdfinfo", str(ed.pdf)], capture_output=True, text=True,
                           check=True).stdout
     pages = int(re.search(r"^Pages:\s+(\d+)", info, re.M).group(1))
     assert pages >= 10 * len(toc_files()) // 2, f"only {pages} pages"
@@ -71,31 +134,68 @@ def test_every_chapter_title_is_in_the_pdf(source):
     assert flat(title(source)) in flat(pdf_text()), f"{title(source)!r} is not in the PDF"
 
 
-def test_no_unresolved_reference():
-    text = pdf_text()
+@pytest.mark.parametrize("source", toc_files(), ids=lambda p: p.name)
+def test_every_chapter_title_is_in_the_chinese_pdf(source):
+    wanted = zh_title(source)
+    assert no_space(wanted) in no_space(pdf_text(EDITIONS["zh"])), \
+        f"{wanted!r} is not in the Chinese PDF"
+
+
+def zh_part_titles() -> list[str]:
+    """The Chinese names of the book's parts (the toc's captions): the
+    translations the root document's catalog gives them."""
+    import yaml
+
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
+    captions = [part["caption"] for part in toc.get("parts", []) if part.get("caption")]
+    po = editions.CATALOGS / f"{toc['root']}.po"
+    names = {m.id: m.string for m in editions.read_catalog(po) if m.id and m.string}
+    missing = [c for c in captions if c not in names]
+    assert not missing, f"{po.name} does not translate the parts {missing}"
+    return [names[c] for c in captions]
+
+
+def test_the_chinese_pdf_is_in_chinese():
+    text = no_space(pdf_text(EDITIONS["zh"]))
+    han = len(re.findall(r"[\u4e00-\u9fff]", text))
+    assert han > len(text) // 10, f"only {han} Chinese characters of {len(text)}"
+    assert "目录" in text, "the table of contents has no Chinese title"
+    parts = zh_part_titles()
+    assert parts, "no part in _toc.yml"
+    missing = [name for name in parts if no_space(name) not in text]
+    assert not missing, f"parts without their Chinese names: {missing}"
+    tex = EDITIONS["zh"].tex.read_text(encoding="utf-8")
+    # full-width Chinese quotes: the English edition's Latin rule for them is not here
+    assert "xeCJKDeclareCharClass" not in tex and r"\usepackage{xeCJK}" in tex
+
+
+@edition
+def test_no_unresolved_reference(ed):
+    text = pdf_text(ed)
     where = [flat(text[max(0, m.start() - 60):m.end() + 20]) for m in re.finditer(r"\?\?", text)]
     assert not where, f"unresolved references ('??') in the PDF: {where[:5]}"
-    log = LOG.read_text(errors="replace")
+    log = ed.log.read_text(errors="replace")
     undefined = re.findall(r"(?:Reference|Citation) `[^']+' on page \d+ undefined", log)
     assert not undefined, undefined[:5]
     assert "There were undefined references" not in log
 
 
-def test_every_figure_is_embedded():
-    tex = TEX.read_text(encoding="utf-8")
+@edition
+def test_every_figure_is_embedded(ed):
+    tex = ed.tex.read_text(encoding="utf-8")
     included = re.findall(r"\\sphinxincludegraphics(?:\[[^\]]*\])?\{\{?([^}]+)\}", tex)
     expected = source_figures()
     assert expected > 0
     # each figure directive became an image, none fell back to its text form
     assert len(included) >= expected, f"{len(included)} images for {expected} figures"
-    assert "<Figure size" not in tex and "<Figure size" not in pdf_text()
+    assert "<Figure size" not in tex and "<Figure size" not in pdf_text(ed)
     missing = [name for name in included if not any(
-        (LATEX / f"{name}{ext}").is_file() for ext in ("", ".pdf", ".png", ".jpg"))]
+        (ed.latex / f"{name}{ext}").is_file() for ext in ("", ".pdf", ".png", ".jpg"))]
     assert not missing, f"images the LaTeX build does not have: {missing[:5]}"
     svg = [name for name in included if name.endswith(".svg")]
     assert not svg, f"SVG left unconverted: {svg[:5]}"
     # and each one is in the PDF: a numbered caption per figure
-    captions = re.findall(r"^Fig\. \d+\.\d+:", pdf_text(), re.M)
+    captions = re.findall(ed.caption, pdf_text(ed), re.M)
     assert len(captions) >= expected, f"{len(captions)} figure captions for {expected}"
 
 
@@ -111,24 +211,27 @@ def equation_numbers(tex: str) -> list[str]:
     return numbers
 
 
-def test_math_is_typeset_with_equation_numbers():
-    numbers = equation_numbers(TEX.read_text(encoding="utf-8"))
+@edition
+def test_math_is_typeset_with_equation_numbers(ed):
+    numbers = equation_numbers(ed.tex.read_text(encoding="utf-8"))
     assert numbers, "no numbered equation in the LaTeX"
-    text = pdf_text()
+    text = pdf_text(ed)
     missing = [number for number in numbers if number not in text]
     assert not missing, f"equation numbers missing from the PDF: {missing[:10]}"
     # math that reached LaTeX as text would print its delimiters
     assert "$$" not in text and "\\[" not in text
 
 
-def test_solutions_are_printed_after_their_chapter():
+@edition
+def test_solutions_are_printed_after_their_chapter(ed):
     expected = source_solutions()
-    text = flat(pdf_text())
-    printed = len(re.findall(r"Solution to Exercise \d+", text))
+    text = flat(pdf_text(ed))
+    printed = len(re.findall(ed.solution, text))
     assert printed == expected, f"{printed} solutions printed of {expected}"
-    tex = TEX.read_text(encoding="utf-8")
+    tex = ed.tex.read_text(encoding="utf-8")
     if expected:
-        assert r"\section{Solutions}" in tex
+        heading = "习题解答" if ed.name == "zh" else "Solutions"
+        assert f"\\section{{{heading}}}" in tex
 
 
 def _verbatim_lines(tex: str) -> set[int]:
@@ -170,30 +273,37 @@ def test_the_overflow_check_sees_a_wide_listing():
     assert wide_code(tex, log) == ["12.5pt at TeX line 3"]
 
 
-def test_code_listings_stay_on_the_page():
-    tex = TEX.read_text(encoding="utf-8")
+@edition
+def test_code_listings_stay_on_the_page(ed):
+    tex = ed.tex.read_text(encoding="utf-8")
     assert _verbatim_lines(tex), "no code listing in the PDF"
-    wide = wide_code(tex, LOG.read_text(errors="replace"))
+    wide = wide_code(tex, ed.log.read_text(errors="replace"))
     assert not wide, f"code listings run off the page: {wide[:10]}"
 
 
-def test_every_html_page_links_the_pdf():
-    if not (HTML / "index.html").is_file():
+@edition
+def test_every_html_page_links_the_pdf(ed):
+    if not (ed.html / "index.html").is_file():
         pytest.skip("no HTML build")
-    copy = HTML / PDF.name
-    assert copy.is_file() and copy.read_bytes() == PDF.read_bytes(), \
-        "make pdf copies the PDF into _build/html"
+    copy = ed.html / ed.pdf.name
+    assert copy.is_file() and copy.read_bytes() == ed.pdf.read_bytes(), \
+        f"make pdf copies the PDF into {ed.html.relative_to(ROOT)}"
+    others = [e.pdf.name for e in EDITIONS.values() if e is not ed]
     for source in toc_files():
-        page = HTML / source.relative_to(ROOT).with_suffix(".html")
+        page = ed.html / source.relative_to(ROOT).with_suffix(".html")
         html = page.read_text(encoding="utf-8")
         depth = len(source.relative_to(ROOT).parts) - 1
-        assert f'href="{"../" * depth}{PDF.name}"' in html, f"{page.name} has no PDF link"
+        assert f'href="{"../" * depth}{ed.pdf.name}"' in html, f"{page.name} has no PDF link"
+        # the edition's own PDF, not the other's
+        assert not any(f"{name}\"" in html for name in others), \
+            f"{page.name} links another edition's PDF"
 
 
-def test_the_pdf_build_executed_no_notebook_after_the_html_build():
-    if not SPHINX_LOG.is_file() or not (HTML / "index.html").is_file():
+@edition
+def test_the_pdf_build_executed_no_notebook_after_the_html_build(ed):
+    if not ed.sphinx_log.is_file() or not (ed.html / "index.html").is_file():
         pytest.skip("no HTML build before the PDF")
-    if (HTML / "index.html").stat().st_mtime > SPHINX_LOG.stat().st_mtime:
+    if (ed.html / "index.html").stat().st_mtime > ed.sphinx_log.stat().st_mtime:
         pytest.skip("the HTML was built after the PDF")
-    log = SPHINX_LOG.read_text(errors="replace")
+    log = ed.sphinx_log.read_text(errors="replace")
     assert "Executing notebook" not in log and "Executed notebook" not in log

@@ -68,8 +68,55 @@ def configs() -> dict[str, dict]:
         if name == "zh":
             c["sphinx"]["config"]["language"] = LANG
             c["sphinx"]["config"]["math_eqref_format"] = "式 {number}"
+            # its own PDF (make pdf): _build/zh/_build/latex/backprop-executed-zh.tex
+            latex = c.setdefault("latex", {})
+            documents = latex.setdefault("latex_documents", {})
+            documents["targetname"] = "backprop-executed-zh.tex"
+            documents["title"] = translated_title(base.get("title", ""))
+            elements = c["sphinx"]["config"].setdefault("latex_elements", {})
+            elements["preamble"] = zh_preamble(elements.get("preamble", ""))
         out[name] = c
     return out
+
+
+def translated_title(title: str, doc: str = "book/intro") -> str:
+    """The book's title in the Chinese catalog of its root document (the
+    title page of the Chinese PDF); the English title if it has none."""
+    po = CATALOGS / f"{doc}.po"
+    if title and po.is_file():
+        for message in read_catalog(po):
+            if message.id == title and message.string and not message.fuzzy:
+                return message.string
+    return title
+
+
+def zh_preamble(preamble: str) -> str:
+    """The LaTeX preamble of the Chinese PDF from the English one. Sphinx
+    loads xeCJK itself for zh_CN; the English edition's Noto CJK fonts stay,
+    but not its rule that sets quotes, dashes and the ellipsis as Latin
+    characters: in Chinese text they are full width. Babel runs in English
+    for Chinese (Sphinx has no Chinese babel), and sphinx-jupyterbook-latex
+    names the table of contents "Contents": the names in Chinese, set at
+    the beginning of the document, after babel's. A part's heading prints
+    its Chinese name alone (the name itself says 第一部分)."""
+    keep = [line for line in preamble.splitlines()
+            if not line.lstrip().startswith(("\\usepackage{xeCJK}",
+                                             "\\xeCJKDeclareCharClass"))
+            and "quotes, dashes and the ellipsis stay Latin" not in line]
+    keep += [
+        "% the Chinese edition: Chinese names (tools/editions.py)",
+        "\\AtBeginDocument{\\renewcommand{\\contentsname}{目录}%",
+        "  \\renewcommand{\\chaptername}{}\\renewcommand{\\bibname}{参考文献}%",
+        "  \\renewcommand{\\indexname}{索引}}",
+        "% a part's Chinese name says 第一部分: no English \"Part I\" line above it",
+        "\\usepackage{etoolbox}",
+        # hyperref and nameref wrap the class's \@part: patch whichever holds it
+        "\\makeatletter\\AtBeginDocument{%",
+        *(f"  \\patchcmd{{\\{m}}}{{\\partname\\nobreakspace\\thepart}}{{}}{{}}{{}}%"
+          for m in ("@part", "NR@part", "H@old@part")),
+        "}\\makeatother",
+    ]
+    return "\n".join(keep) + "\n"
 
 
 def write_configs() -> None:
