@@ -231,15 +231,21 @@ def test_cnn_engine_and_torch_train_alike(bench):
 RNG = np.random.default_rng(SEED + 50)
 
 
-@pytest.mark.parametrize("dtype", [np.float64, np.float32])
-def test_unchecked_losses_match_public(dtype):
-    tol = 1e-12 if dtype == np.float64 else 1e-5
+def loss_inputs(dtype):
+    """Logits (9, 4), probability rows, labels, 0/1 targets and softmax(z)."""
     z = RNG.normal(size=(9, 4)).astype(dtype)
     y_prob = RNG.dirichlet(np.ones(4), size=9).astype(dtype)
     labels = RNG.integers(0, 4, size=9)
     y01 = RNG.integers(0, 2, size=(9, 4)).astype(dtype)
     softmax = np.exp(z - z.max(1, keepdims=True))
     softmax /= softmax.sum(1, keepdims=True)
+    return z, y_prob, labels, y01, softmax
+
+
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_unchecked_losses_match_public(dtype):
+    tol = 1e-12 if dtype == np.float64 else 1e-5
+    z, y_prob, labels, y01, softmax = loss_inputs(dtype)
     pairs = [(_mse_unchecked(z, y_prob), mse(z, y_prob)),
              (_bce_with_logits_unchecked(z, sigmoid(z), y01),
               bce_with_logits(z, y01)),
@@ -379,12 +385,7 @@ def test_adam_updates_an_mlps_parameters_in_one_array():
 def test_kernels_without_the_value_give_the_same_gradient(dtype):
     """fit asks the loss kernels for the gradient only (with_value=False);
     it must be the gradient they return with the value, bit for bit."""
-    z = RNG.normal(size=(9, 4)).astype(dtype)
-    y_prob = RNG.dirichlet(np.ones(4), size=9).astype(dtype)
-    labels = RNG.integers(0, 4, size=9)
-    y01 = RNG.integers(0, 2, size=(9, 4)).astype(dtype)
-    softmax = np.exp(z - z.max(1, keepdims=True))
-    softmax /= softmax.sum(1, keepdims=True)
+    z, y_prob, labels, y01, softmax = loss_inputs(dtype)
     calls = [(_mse_unchecked, (z, y_prob)),
              (_bce_with_logits_unchecked, (z, sigmoid(z), y01)),
              (_softmax_cross_entropy_unchecked, (z, softmax, labels)),
