@@ -68,6 +68,9 @@ def configs() -> dict[str, dict]:
         if name == "zh":
             c["sphinx"]["config"]["language"] = LANG
             c["sphinx"]["config"]["math_eqref_format"] = "式 {number}"
+            # myst-nb's fold buttons ("Show code cell source")
+            c["sphinx"]["config"]["nb_code_prompt_show"] = "显示代码单元格"
+            c["sphinx"]["config"]["nb_code_prompt_hide"] = "隐藏代码单元格"
             # its own PDF (make pdf): _build/zh/_build/latex/backprop-executed-zh.tex
             latex = c.setdefault("latex", {})
             documents = latex.setdefault("latex_documents", {})
