@@ -27,6 +27,7 @@ This extension does two things for both editions:
 
 from __future__ import annotations
 
+import functools
 import re
 from pathlib import Path
 
@@ -133,6 +134,7 @@ class MathWordsInEdition(SphinxTransform):
 TEXT_IN_MATH = re.compile(r"\\text\{([^{}]*)\}")
 
 
+@functools.lru_cache(maxsize=None)   # read once per build, not once per page
 def math_words(root: Path, lang: str) -> dict[str, str]:
     """The table of words inside math for ``lang`` (empty if none)."""
     import yaml

@@ -260,7 +260,7 @@ def qualify() -> None:
             print(f"{po.relative_to(ROOT)}: {changed} entries qualified")
 
 
-def status(pot_dir: Path | None = None) -> dict[str, dict[str, int]]:
+def status() -> dict[str, dict[str, int]]:
     """Per catalog: total, translated, fuzzy and untranslated entries."""
     result = {}
     for po in sorted(CATALOGS.rglob("*.po")):
