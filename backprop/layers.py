@@ -152,7 +152,7 @@ class Dense:
             raise RuntimeError("call forward before backward")
         self.delta = delta
         self.dW = np.matmul(self.X.T, delta, out=self._dW_out)
-        self.db = np.sum(delta, axis=0, out=self._db_out)
+        self.db = delta.sum(axis=0, out=self._db_out)
         if not grad_input:
             return None
         return delta @ self.W.T

@@ -155,7 +155,7 @@ class MLP:
         widths = list(zip(self.sizes[:-1], self.sizes[1:]))
         # W1, b1, ..., WL, bL are views of one flat array, end to end, and
         # so are the gradients the backward pass writes (dW1, db1, ...), so
-        # that Adam's update in fit (optim._adam_step_flat) reads all
+        # that Adam's update in fit (optim._adam_updater) reads all
         # gradients and updates all parameters in one operation each
         n_params = sum((n_in + 1) * n_out for n_in, n_out in widths)
         flat = np.zeros(n_params, dtype=self.dtype)
@@ -171,6 +171,9 @@ class MLP:
             layer._db_out = self._grad[W_end:b_end]
             self.layers.append(layer)
             start = b_end
+        # (dW1, db1, ..., dWL, dbL): the arrays _backprop writes into
+        self._grad_views = tuple(a for layer in self.layers
+                                 for a in (layer._dW_out, layer._db_out))
 
     # ------------------------------------------------------------ parameters
     @property

@@ -22,6 +22,7 @@ Mini-batch SGD is ``SGD`` fed with gradients of mini-batches (see
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 import operator
@@ -106,6 +107,12 @@ class Optimizer:
         dtype). Subclasses may override it with a faster, equivalent update
         (Adam does); here it is :meth:`step`."""
         self.step(grads)
+
+    def _updater(self, grads):
+        """:meth:`_step_trusted` on ``grads`` as a function of no arguments,
+        for fit, which refills the same gradient arrays before each call:
+        checks that need not be repeated are done once, here (see Adam)."""
+        return functools.partial(self._step_trusted, grads)
 
     def __repr__(self):
         return f"{type(self).__name__}(lr={self.lr})"
@@ -196,6 +203,9 @@ class Adam(Optimizer):
 
     def _step_trusted(self, grads) -> None:
         _adam_step_flat(self, grads)       # fit's update, below the class
+
+    def _updater(self, grads):
+        return _adam_updater(self, grads)  # the same, checked once
 
 
 def _flat_base(params, bounds):
@@ -318,10 +328,7 @@ _CHUNK = 65536
 
 def _adam_step_flat(opt: Adam, grads) -> None:
     flat = opt._flat
-    if (flat is None
-            or getattr(opt._update, "__func__", None) is not Adam._update
-            or getattr(opt.step, "__func__", None) is not Optimizer.step
-            or not flat.owns(opt.m, opt.v)):
+    if not _flat_update_applies(opt):
         return opt.step(grads)
     # all gradients in one flat array: the network's own (MLP writes them
     # end to end), or a copy
@@ -331,6 +338,53 @@ def _adam_step_flat(opt: Adam, grads) -> None:
     if not math.isfinite(np.dot(g_all, g_all)):
         return opt.step(grads)
     opt.t += 1
+    _adam_moments_and_step(opt, chunks)
+    if flat.p is not None and all(map(operator.is_, opt.params,
+                                      flat.params)):
+        flat.p -= flat.step               # every w at once (see MLP)
+        return
+    for p, step in zip(opt.params, flat.step_views):
+        p -= step                         # w <- w - lr m_hat / (...)
+
+
+def _flat_update_applies(opt: Adam) -> bool:
+    """True unless a subclass or the instance changed Adam's rule, the
+    parameters do not share a dtype, or m or v were replaced."""
+    return (opt._flat is not None
+            and getattr(opt._update, "__func__", None) is Adam._update
+            and getattr(opt.step, "__func__", None) is Optimizer.step
+            and opt._flat.owns(opt.m, opt.v))
+
+
+def _adam_updater(opt: Adam, grads):
+    """:func:`_adam_step_flat` for one epoch of fit, its checks done once:
+    a function of no arguments that updates the parameters from ``grads``,
+    the arrays the network's backward pass refills before every call.
+    Nothing between two calls (fit runs no user code) can replace m, v, the
+    rule, the parameters or the gradient arrays."""
+    flat = opt._flat
+    if not _flat_update_applies(opt):
+        return functools.partial(opt.step, grads)
+    g_all, chunks = flat.gradient(grads)
+    if g_all is flat.g or flat.p is None or not all(
+            map(operator.is_, opt.params, flat.params)):
+        # gradients to copy, or parameters to update one by one
+        return functools.partial(_adam_step_flat, opt, grads)
+
+    def update():
+        if not math.isfinite(np.dot(g_all, g_all)):
+            return opt.step(grads)        # refuses NaN or inf with a message
+        opt.t += 1
+        _adam_moments_and_step(opt, chunks)
+        flat.p -= flat.step               # every w at once (see MLP)
+    return update
+
+
+def _adam_moments_and_step(opt: Adam, chunks) -> None:
+    """Adam's arithmetic on the flat buffers (after ``opt.t += 1``):
+    the moments m and v in place, and the update
+    lr m_hat / (sqrt(v_hat) + eps) into ``step``, chunk by chunk, in the
+    order of operations of :meth:`Adam._update`."""
     # Python floats, which do not upcast a float32 array
     c1, c2 = 1 - opt.beta1 ** opt.t, 1 - opt.beta2 ** opt.t
     for g, m, v, step, buf in chunks:
@@ -347,12 +401,6 @@ def _adam_step_flat(opt: Adam, grads) -> None:
         np.divide(m, c1, out=step)        # m_hat
         step *= opt.lr
         step /= buf                       # lr m_hat / (sqrt(v_hat) + eps)
-    if flat.p is not None and all(map(operator.is_, opt.params,
-                                      flat.params)):
-        flat.p -= flat.step               # every w at once (see MLP)
-        return
-    for p, step in zip(opt.params, flat.step_views):
-        p -= step                         # w <- w - lr m_hat / (...)
 
 
 OPTIMIZERS = {"sgd": SGD, "momentum": Momentum, "rmsprop": RMSprop,

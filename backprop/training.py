@@ -48,17 +48,20 @@ def _train_epoch(net, X, Y, optimizer: Optimizer, order,
     :func:`fit` checked X and Y once, so a mini-batch (a slice of them)
     needs no new check: it goes to ``net._backprop``, which is
     ``net.loss_and_grads`` without the checks (and without the loss value,
-    which a step does not need), and the gradients, which come from the
-    network being trained, go to ``optimizer._step_trusted`` (``step``
-    without the checks; for Adam, on flat buffers). A
-    ``loss_and_grads`` replaced by a subclass or on the instance is called
-    as usual, and its gradients then take the checked ``step``. NaN or an
-    overflow raises the ValueError that ``loss_and_grads`` would raise.
-    benchmarks/run.py times this loop: ``fit`` without its evaluation.
+    which a step does not need). ``_backprop`` writes the gradients into
+    the same arrays every time (``net._grad_views``), so the optimizer's
+    update is prepared for them once per epoch (``optimizer._updater``:
+    ``step`` without the checks; for Adam, on flat buffers) and then
+    called with no arguments. A ``loss_and_grads`` replaced by a subclass
+    or on the instance is called as usual, and its gradients then take the
+    checked ``step``. NaN or an overflow raises the ValueError that
+    ``loss_and_grads`` would raise. benchmarks/run.py times this loop:
+    ``fit`` without its evaluation.
     """
-    loss_and_grads, step = net.loss_and_grads, optimizer.step
-    if getattr(loss_and_grads, "__func__", None) is MLP.loss_and_grads:
-        loss_and_grads, step = net._backprop, optimizer._step_trusted
+    trusted = getattr(net.loss_and_grads, "__func__", None) is (
+        MLP.loss_and_grads)
+    if trusted:
+        update = optimizer._updater(net._grad_views)
     X, Y = X[order], Y[order]      # shuffle once; a mini-batch is then a view
     # overflow raises instead of warning (set once here, not per batch)
     with np.errstate(over="raise", invalid="raise", divide="raise"):
@@ -66,8 +69,12 @@ def _train_epoch(net, X, Y, optimizer: Optimizer, order,
             X_batch = X[start:start + batch_size]
             Y_batch = Y[start:start + batch_size]
             try:
-                _, grads = loss_and_grads(X_batch, Y_batch)
-                step(grads)
+                if trusted:
+                    net._backprop(X_batch, Y_batch)  # fills _grad_views
+                    update()
+                else:
+                    _, grads = net.loss_and_grads(X_batch, Y_batch)
+                    optimizer.step(grads)
             except FloatingPointError as err:
                 raise net._not_finite(X_batch, Y_batch) from err
 

@@ -154,7 +154,7 @@ MUTATIONS = [
     Mutation("db-unsummed",
              "Dense.backward_delta: db = delta, not summed over the batch",
              "layers.py",
-             "self.db = np.sum(delta, axis=0, out=self._db_out)",
+             "self.db = delta.sum(axis=0, out=self._db_out)",
              "self.db = delta",
              (N,), CH5),
     # ---------------------------------------------------------------- network.py

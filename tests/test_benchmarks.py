@@ -481,3 +481,41 @@ def test_adam_reads_a_networks_gradients_without_a_copy():
     # views in another order, or of Adam's own state, are copied
     assert fast._flat.gradient(views[::-1])[0] is fast._flat.g
     assert fast._flat.gradient(fast.m)[0] is fast._flat.g
+
+
+def test_adam_updater_checks_once_and_equals_step():
+    """fit prepares Adam's update once per epoch (optimizer._updater) for
+    the arrays the network's backward pass refills: it is then a function
+    of no arguments with Adam.step's result, bit for bit; it refuses NaN
+    with step's message; it takes the checked paths whenever the flat one
+    cannot apply (moments replaced, gradients that are not one flat
+    array)."""
+    from functools import partial
+
+    from backprop.optim import _adam_step_flat
+    X, y = RNG.normal(size=(9, 4)), RNG.integers(0, 3, size=9)
+
+    def build():
+        net = MLP([4, 5, 3], hidden="relu", output="softmax",
+                  loss="cross_entropy", seed=SEED)
+        return net, Adam(net.params, lr=0.01)
+
+    (net, fast), (ref, slow) = build(), build()
+    update = fast._updater(net._grad_views)
+    assert not isinstance(update, partial)           # the prepared update
+    for _ in range(3):
+        net._backprop(X, y)
+        update()
+        slow.step(ref.loss_and_grads(X, y)[1])
+    assert fast.t == slow.t == 3
+    for a, b in zip(net.params + tuple(fast.m + fast.v),
+                    ref.params + tuple(slow.m + slow.v)):
+        assert np.array_equal(a, b)
+    net._grad_views[0][0, 0] = np.nan
+    with pytest.raises(ValueError, match="NaN or inf"):
+        update()
+    assert fast.t == 3 and all(np.isfinite(p).all() for p in net.params)
+    copies = [g.copy() for g in net._grad_views]
+    assert fast._updater(copies).func is _adam_step_flat
+    fast.m = [np.zeros_like(p) for p in net.params]
+    assert fast._updater(net._grad_views).func.__func__ is Adam.step

@@ -284,7 +284,7 @@ TASKS = {"ce-labels": ("tanh", "softmax", "cross_entropy", "labels"),
 @pytest.mark.parametrize("task", list(TASKS))
 def test_fit_equals_a_loop_of_public_steps(dtype, opt_name, task):
     """fit trains through net._backprop (loss_and_grads without its checks) and
-    optimizer._step_trusted (for Adam: the flat-buffer update); the result must be bit
+    optimizer._updater (for Adam: the flat-buffer update, checked once per epoch); the result must be bit
     for bit that of loss_and_grads + optimizer.step, per mini-batch, including the
     optimizer's state. N = 23 rows in batches of 5: the last batch has 3."""
     hidden, output, loss, kind = TASKS[task]
