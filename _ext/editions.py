@@ -17,6 +17,8 @@ This extension does two things for both editions:
   translated like any paragraph; so do the exercises' titles.
 - It puts a link to the same page in the other edition into every page's
   header (``edition-switch.html``).
+- The Chinese edition quotes the seed (chapter 13) without the English
+  renderings the English edition adds (``{.seed-gloss}`` paragraphs).
 - A glued LaTeX value pasted from a translated paragraph is set as math.
 - The few words inside formulas (``\\text{…}``) are translated by one table,
   ``locale/<lang>/math_text.yml``.
@@ -83,6 +85,9 @@ class PrepareTranslatable(SphinxTransform):
     def apply(self, **kwargs) -> None:
         for node in self.document.findall(nodes.math_block):
             node["translatable"] = False
+        for node in self.document.findall(nodes.paragraph):
+            if SEED_GLOSS in node["classes"]:
+                node["translatable"] = False     # see EnglishGlossesOnly
         for node in self.document.findall(nodes.TextElement):
             if isinstance(node, (nodes.Inline, nodes.FixedTextElement)):
                 continue
@@ -99,6 +104,27 @@ class PrepareTranslatable(SphinxTransform):
             if isinstance(node, nodes.subtitle) and not node.rawsource:
                 # sphinx-exercise's title: the text after "Exercise N"
                 node.rawsource = source_text(node)
+
+
+#: the class (MyST ``{.seed-gloss}``) of an English rendering of a quotation
+#: from the seed, which is Chinese: chapter 13's table quotes the seed in
+#: the original and then in English
+SEED_GLOSS = "seed-gloss"
+
+
+class EnglishGlossesOnly(SphinxTransform):
+    """The Chinese edition shows the seed's words as they are: the English
+    renderings that follow them (``{.seed-gloss}`` paragraphs, never in a
+    catalog) are removed."""
+
+    default_priority = 21   # after sphinx.transforms.i18n.Locale (20)
+
+    def apply(self, **kwargs) -> None:
+        if (self.config.language or "en") == "en":
+            return
+        for node in list(self.document.findall(nodes.paragraph)):
+            if SEED_GLOSS in node["classes"]:
+                node.parent.remove(node)
 
 
 class MathWordsInEdition(SphinxTransform):
@@ -309,6 +335,7 @@ def use_chinese_figures() -> None:
 
 def setup(app):
     app.add_transform(PrepareTranslatable)
+    app.add_transform(EnglishGlossesOnly)
     app.add_transform(TranslatedExercisesInRegistry)
     app.add_transform(TranslatedTocCaptions)
     app.add_transform(MathWordsInEdition)
