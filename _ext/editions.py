@@ -17,6 +17,8 @@ This extension does two things for both editions:
   translated like any paragraph; so do the exercises' titles.
 - It puts a link to the same page in the other edition into every page's
   header (``edition-switch.html``).
+- In the Chinese edition, lists of references only (the glossary's
+  "Defined in" cells) are joined by 、, not by ", ".
 - The Chinese edition quotes the seed (chapter 13) without the English
   renderings the English edition adds (``{.seed-gloss}`` paragraphs).
 - A glued LaTeX value pasted from a translated paragraph is set as math.
@@ -125,6 +127,27 @@ class EnglishGlossesOnly(SphinxTransform):
         for node in list(self.document.findall(nodes.paragraph)):
             if SEED_GLOSS in node["classes"]:
                 node.parent.remove(node)
+
+
+class ChineseListCommas(SphinxTransform):
+    """A list of references only (a glossary cell such as
+    ``{ref}`ch-a`, {ref}`ch-b```: no words, so never in a catalog) is
+    joined by the Chinese enumeration comma 、 in the Chinese edition."""
+
+    default_priority = 22   # after the translation (20)
+
+    def apply(self, **kwargs) -> None:
+        if not (self.config.language or "en").startswith("zh"):
+            return
+        for par in self.document.findall(nodes.paragraph):
+            if has_words(par):
+                continue
+            kids = par.children
+            for i in range(1, len(kids) - 1):
+                if (isinstance(kids[i], nodes.Text) and str(kids[i]) == ", "
+                        and not isinstance(kids[i - 1], nodes.Text)
+                        and not isinstance(kids[i + 1], nodes.Text)):
+                    par.replace(kids[i], nodes.Text("、"))
 
 
 class MathWordsInEdition(SphinxTransform):
@@ -336,6 +359,7 @@ def use_chinese_figures() -> None:
 def setup(app):
     app.add_transform(PrepareTranslatable)
     app.add_transform(EnglishGlossesOnly)
+    app.add_transform(ChineseListCommas)
     app.add_transform(TranslatedExercisesInRegistry)
     app.add_transform(TranslatedTocCaptions)
     app.add_transform(MathWordsInEdition)

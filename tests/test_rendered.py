@@ -247,6 +247,38 @@ def test_chinese_sidebar_shows_translated_part_captions():
             assert english == captions
 
 
+@pytest.mark.parametrize("doc", ["13_misconceptions", "14_conclusion"])
+def test_seed_quotes_carry_english_renderings_only_in_english(doc):
+    """Chapters 13 and 14 quote the seed in Chinese and, in the English
+    edition, add an English rendering ({.seed-gloss}); the Chinese edition
+    shows the quotations alone, with no rendering and no placeholder."""
+    source = (ROOT / "book" / f"{doc}.md").read_text(encoding="utf-8")
+    glosses = re.findall(r"\{\.seed-gloss\}\n", source)
+    assert len(glosses) >= (20 if doc.startswith("13") else 1)
+    pages = {ed: (HTML / ed / "book" / f"{doc}.html").read_text(
+        encoding="utf-8") for ed in ("", ZH)}
+    assert pages[""].count('class="seed-gloss"') == len(glosses)
+    assert "seed-gloss" not in pages[ZH]
+    assert not re.search("原文如上|英译", pages[ZH])
+    assert "回传误差" in pages[ZH]
+    if doc.startswith("13"):
+        # the table's first column is headed "#", not an empty heading, and
+        # row 7 quotes "3. …" as text, not as a numbered list
+        for page in pages.values():
+            assert ">#</p>" in page and "3. 对于每个隐藏层节点" in page
+
+
+def test_chinese_lists_of_references_use_the_enumeration_comma():
+    """The glossary's "Defined in" cells list chapters; the Chinese edition
+    joins them with 、 (_ext/editions.py ChineseListCommas)."""
+    between = re.compile(r"</a>(, |、)<a ")
+    en = between.findall((HTML / "book" / "glossary.html").read_text("utf-8"))
+    zh = between.findall(
+        (HTML / ZH / "book" / "glossary.html").read_text("utf-8"))
+    assert len(en) >= 10 and set(en) == {", "}
+    assert len(zh) == len(en) and set(zh) == {"、"}
+
+
 IMG_SRC = re.compile(r'<img[^>]+src="([^"]+)"')
 
 
