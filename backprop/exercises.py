@@ -15,10 +15,13 @@ a reference implementation. The checker prints one report and returns a
   traceback;
 - ``wrong``: a result of the wrong type, shape or dtype, NaN or inf
   entries, an input changed in place, or values that disagree; the report
-  says which entries are off and by how much, and names a likely cause when
-  it sees one (a constant factor such as a missing 1/N, a transpose);
-- ``error``: the answer raised another exception; its type and message are
-  reported.
+  lists every returned gradient (the right ones marked as right), named by
+  the parameters of the reader's function (``dW`` for ``W``), says which
+  entries are off and by how much, and names a likely cause when it sees
+  one (a constant factor such as a missing 1/N, a transpose, outputs
+  returned in the wrong order);
+- ``error``: the answer raised another exception; its type and message
+  are reported in one line, with the shapes of the arguments it got.
 
 The teacher's check cell asserts the result (``assert check_backward(...)``),
 so a wrong solution fails the book build loudly; the student edition, written
@@ -32,7 +35,8 @@ The checkers:
 - :func:`check_backward`: a backward rule ``backward(G, *xs)`` (a VJP)
   against central differences of ``E = sum(G * forward(*xs))``;
 - :func:`check_function`: ``answer(*xs)`` against ``reference(*xs)``;
-- :func:`check_value`: ``answer()`` (no arguments) against a value.
+- :func:`check_value`: ``answer()`` (no arguments), or a value, against
+  the expected value, which a wrong answer's report does not show.
 
 ``inputs`` is a list of shapes (standard-normal float64 arrays are drawn)
 or a function ``rng -> list of arrays`` for inputs that must satisfy a
@@ -41,6 +45,8 @@ constraint (positive, probabilities, labels).
 
 from __future__ import annotations
 
+import inspect
+import itertools
 import textwrap
 
 import numpy as np
@@ -185,8 +191,12 @@ def _generators(trials: int, seed_offset: int):
 
 
 # ------------------------------------------------------------ running
-def _call(fn, args, what: str):
-    """Call the reader's ``fn``; turn its failures into a _Stop."""
+def _call(fn, args, what: str, names=None):
+    """Call the reader's ``fn``; turn its failures into a _Stop.
+
+    ``names`` are the names of ``args`` (the parameters of ``fn``), used
+    to say which shapes the function received when it raises.
+    """
     copies = [np.array(a, copy=True) for a in args]
     try:
         out = fn(*copies)
@@ -194,12 +204,46 @@ def _call(fn, args, what: str):
         note = f" ({err})" if str(err) else ""
         raise _Stop("not implemented", f"not implemented yet{note}.")
     except Exception as err:  # the reader's code: report, do not crash
-        raise _Stop("error", f"{what} raised {type(err).__name__}: {err}")
+        message = " ".join(str(err).split())  # NumPy's is several lines
+        received = ""
+        if args:
+            names = list(names or [])
+            names += [f"input {k + 1}" for k in range(len(names),
+                                                      len(args))]
+            received = " on arguments " + ", ".join(
+                f"{n} {_shape(a)}" for n, a in zip(names, args))
+        raise _Stop("error", f"{what} raised {type(err).__name__}"
+                    f"{received}: {message}")
     for i, (a, c) in enumerate(zip(args, copies)):
         if c.shape != a.shape or not np.array_equal(a, c):
-            raise _Stop("wrong", f"{what} changed its argument {i + 1} in "
+            which = names[i] if names and i < len(names) \
+                else f"argument {i + 1}"
+            raise _Stop("wrong", f"{what} changed its argument {which} in "
                         "place; compute a new array instead.")
     return out
+
+
+def _shape(a) -> str:
+    """``(5, 3)`` for an array; ``= 2`` for a number."""
+    a = np.asarray(a)
+    return str(a.shape) if a.ndim else f"= {a.item()!r}"
+
+
+def _params(fn, count: int, skip: int = 0):
+    """The names of the ``count`` positional parameters of ``fn`` after the
+    first ``skip`` ones, or None when its signature does not say."""
+    try:
+        params = list(inspect.signature(fn).parameters.values())
+    except (TypeError, ValueError):
+        return None
+    kinds = (inspect.Parameter.POSITIONAL_ONLY,
+             inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    if any(p.kind == inspect.Parameter.VAR_POSITIONAL for p in params):
+        return None
+    names = [p.name for p in params if p.kind in kinds]
+    if len(names) < skip + count:
+        return None
+    return names[skip:skip + count]
 
 
 def _scalar(value, what: str) -> float:
@@ -214,19 +258,96 @@ def _scalar(value, what: str) -> float:
                     "number.")
 
 
-def _as_results(out, count: int, what: str) -> list:
-    """The answer's return value as a list of ``count`` results."""
+def _as_results(out, count: int, what: str, names=None) -> list:
+    """The answer's return value as a list of ``count`` results
+    (``names``: what each one is, for the report)."""
+    order = f": ({', '.join(names)}) in that order" if names else \
+        ", one per input"
     if count > 1:
         if not isinstance(out, (tuple, list)):
             raise _Stop("wrong", f"{what} returned {_kind(out)}; expected "
-                        f"a tuple of {count} arrays, one per input.")
+                        f"a tuple of {count} arrays{order}.")
         if len(out) != count:
             raise _Stop("wrong", f"{what} returned {len(out)} arrays; "
-                        f"expected {count}, one per input.")
+                        f"expected {count}{order}.")
         return list(out)
     if isinstance(out, (tuple, list)) and len(out) == 1:
         return [out[0]]
     return [out]
+
+
+def _compare_all(gots, wants, labels, tol: float, dtype, what: str,
+                 noun: str = "gradients") -> None:
+    """Compare every result with its expected value; when any is wrong,
+    _Stop with a report that lists each one, the right ones marked as
+    right, or that says the results look swapped."""
+    found = []
+    for g, w, label in zip(gots, wants, labels):
+        try:
+            found.append((True, _compare(g, w, label, tol, dtype)))
+        except _Stop as stop:
+            found.append((False, stop.text))
+    bad = sum(not ok for ok, _ in found)
+    if not bad:
+        return
+    if len(wants) > 1:
+        perm = _swapped(gots, wants, tol)
+        if perm is not None:
+            returned = [labels[perm.index(j)] for j in range(len(wants))]
+            raise _Stop("wrong", f"The outputs look swapped: expected "
+                        f"({', '.join(labels)}) in that order; {what} "
+                        f"returned ({', '.join(returned)}).")
+    if len(wants) == 1:
+        raise _Stop("wrong", found[0][1])
+    lines = [f"{bad} of {len(wants)} returned {noun} "
+             f"{'is' if bad == 1 else 'are'} wrong:"]
+    for (ok, text), label in zip(found, labels):
+        if ok:
+            text = f"{label} is right (relative error {text:.1g})."
+        first, *rest = text.split("\n")
+        lines.append(textwrap.fill(first, 79, initial_indent="  ",
+                                   subsequent_indent="    ",
+                                   break_on_hyphens=False))
+        lines += ["  " + r for r in rest]
+    raise _Stop("wrong", "\n".join(lines))
+
+
+def _swapped(gots, wants, tol: float):
+    """A permutation p (result p[i] is the expected i-th) other than the
+    identity that explains the results, or None: first by values, then,
+    when the shapes in the given order are wrong, by shapes alone."""
+    m = len(wants)
+    if not 2 <= m <= 6:
+        return None
+    arrs = []
+    for g in gots:
+        try:
+            a = np.asarray(g, dtype=np.float64)
+        except (TypeError, ValueError):
+            a = None
+        arrs.append(a)
+    wants = [np.asarray(w) for w in wants]
+
+    def fits(a, w, values):
+        if a is None or a.shape != w.shape:
+            return False
+        if not values:
+            return True
+        return bool(np.all(np.isfinite(a))) and (
+            a.size == 0 or relative_error(a, w) <= tol)
+
+    identity = tuple(range(m))
+    for values in (True, False):
+        if not values and all(fits(arrs[i], wants[i], False)
+                              for i in identity):
+            return None  # the shapes are right: nothing to tell by them
+        perms = [p for p in itertools.permutations(identity)
+                 if p != identity
+                 and all(fits(arrs[p[i]], wants[i], values)
+                         for i in identity)]
+        if perms and (values or len(perms) == 1):
+            return perms[0]
+    return None
 
 
 def _kind(x) -> str:
@@ -237,12 +358,16 @@ def _kind(x) -> str:
     return f"a {type(x).__name__}"
 
 
-def _compare(got, want, label: str, tol: float, dtype) -> float:
-    """Relative error of ``got`` against ``want``; _Stop when wrong."""
+def _compare(got, want, label: str, tol: float, dtype,
+             reveal: bool = True) -> float:
+    """Relative error of ``got`` against ``want``; _Stop when wrong (the
+    report shows expected entries only when ``reveal``)."""
     want = np.asarray(want)
+    expected = "one number" if want.ndim == 0 \
+        else f"an array of shape {want.shape}"
     if got is None or isinstance(got, (str, bytes, dict, set)):
-        raise _Stop("wrong", f"{label} is {_kind(got)}; expected an array "
-                    f"of shape {want.shape}.")
+        raise _Stop("wrong", f"{label} is {_kind(got)}; expected "
+                    f"{expected}.")
     try:
         arr = np.asarray(got)
     except Exception:
@@ -260,6 +385,9 @@ def _compare(got, want, label: str, tol: float, dtype) -> float:
             hint = " A sum or mean over the wrong axis?"
         elif want.ndim < arr.ndim:
             hint = " Is a sum over an axis missing?"
+        if want.ndim == 0:
+            raise _Stop("wrong", f"{label} is an array of shape "
+                        f"{arr.shape}; expected one number.")
         raise _Stop("wrong", f"{label} has shape {arr.shape}; expected "
                     f"{want.shape}.{hint}")
     if dtype is not None and arr.dtype != np.dtype(dtype):
@@ -269,12 +397,29 @@ def _compare(got, want, label: str, tol: float, dtype) -> float:
     finite = np.isfinite(arr)
     if not finite.all():
         bad = np.argwhere(~finite)
+        if arr.ndim == 0:
+            raise _Stop("wrong", f"{label} is {arr.item()}, not a finite "
+                        "number.")
         raise _Stop("wrong", f"{label} holds {len(bad)} NaN or inf "
                     f"entries, the first at index {_index(bad[0])}.")
     err = relative_error(arr, want) if arr.size else 0.0
     if err > tol:
+        if not reveal:
+            raise _Stop("wrong", _unrevealed(arr, want, label, tol))
         raise _Stop("wrong", _mismatch(arr, want, label, err, tol))
     return err
+
+
+def _unrevealed(got, want, label: str, tol: float) -> str:
+    """A mismatch reported without the expected value: too large or too
+    small (for a number), or how many entries differ."""
+    if got.ndim == 0:
+        side = "too large" if got > want else "too small"
+        return (f"{label}, {got.item():.6g}, is {side} (the check allows a "
+                f"relative error of {tol:.0e}).")
+    off = np.abs(got - want) > tol * max(float(np.abs(want).max()), 1e-12)
+    return (f"{label} is wrong: {int(off.sum())} of {got.size} entries "
+            f"differ (tolerance: relative error {tol:.0e}).")
 
 
 def _index(idx) -> str:
@@ -368,13 +513,17 @@ def check_gradient(f, grad_f, inputs, *, wrt=None, name=None, trials=3,
         for rng in _generators(trials, 101):
             xs = draw(rng)
             which = _wrt(wrt, len(xs))
-            grads = _as_results(_call(grad_f, xs, name), len(which), name)
-            for i, g in zip(which, grads):
+            names = _input_names(grad_f, f, len(xs), 0)
+            labels = [_label(names, i) for i in which]
+            grads = _as_results(_call(grad_f, xs, name, names),
+                                len(which), name, labels)
+            nums = []
+            for i in which:
                 work = [np.array(v) for v in xs]
-                num = numerical_gradient(
+                nums.append(numerical_gradient(
                     lambda: _scalar(_call(f, work, fname), fname),
-                    work[i], h, order=4)
-                _compare(g, num, _label(name, i, len(xs), xs), tol, dtype)
+                    work[i], h, order=4))
+            _compare_all(grads, nums, labels, tol, dtype, name)
 
     return _report(name, run, f"It matches central differences on {trials} "
                    f"random inputs (relative error below {tol:.0e}).")
@@ -403,15 +552,19 @@ def check_backward(forward, backward, inputs, *, wrt=None, name=None,
         for rng in _generators(trials, 202):
             xs = draw(rng)
             G = rng.standard_normal(np.shape(_call(forward, xs, fname)))
-            out = _call(backward, [G] + xs, name)
+            names = _input_names(backward, forward, len(xs), 1)
+            upstream = (_params(backward, 1) or ["G"])[0]
+            out = _call(backward, [G] + xs, name, [upstream] + names)
             which = _wrt(wrt, len(xs))
-            grads = _as_results(out, len(which), name)
-            for i, g in zip(which, grads):
+            labels = [_label(names, i) for i in which]
+            grads = _as_results(out, len(which), name, labels)
+            nums = []
+            for i in which:
                 work = [np.array(v) for v in xs]
-                num = numerical_gradient(
+                nums.append(numerical_gradient(
                     lambda: float(np.sum(G * _call(forward, work, fname))),
-                    work[i], h, order=4)
-                _compare(g, num, _label(name, i, len(xs), xs), tol, dtype)
+                    work[i], h, order=4))
+            _compare_all(grads, nums, labels, tol, dtype, name)
 
     return _report(name, run, f"It matches central differences on {trials} "
                    f"random inputs (relative error below {tol:.0e}).")
@@ -438,40 +591,67 @@ def check_function(answer, reference, inputs, *, name=None, trials=3,
             want = reference(*[np.array(x) for x in xs])
             many = isinstance(want, (tuple, list))
             wants = list(want) if many else [want]
-            gots = _as_results(_call(answer, xs, name), len(wants), name)
-            for i, (g, w) in enumerate(zip(gots, wants)):
-                label = f"{name}'s result {i + 1}" if many \
-                    else f"{name}'s result"
-                _compare(g, w, label, tol, dtype)
+            names = _input_names(answer, reference, len(xs), 0)
+            labels = [f"result {i + 1}" for i in range(len(wants))] \
+                if many else [f"{name}'s result"]
+            gots = _as_results(_call(answer, xs, name, names), len(wants),
+                               name, labels if many else None)
+            _compare_all(gots, wants, labels, tol, dtype, name, "results")
 
     return _report(name, run, f"It agrees with the reference on {trials} "
                    f"random inputs (relative error below {tol:.0e}).")
 
 
-def check_value(answer, expected, *, name=None, tol=1e-10, dtype=None):
-    """Check ``answer()``, a function of no arguments, against ``expected``.
+def check_value(answer, expected, *, name=None, tol=1e-10, dtype=None,
+                reveal=False):
+    """Check an answer that is one number or array against ``expected``.
 
-    For exercises whose answer is one number or array (the result of an
-    experiment): the answer lives in a function so that the student
-    edition's stub raises only when the check calls it. Prints a report
-    and returns a :class:`CheckResult`.
+    ``answer`` is a function of no arguments that returns it (so that the
+    student edition's stub raises only when the check calls it), or the
+    value itself. The answer must have ``expected``'s shape (one number for
+    a scalar), be finite and real, of ``dtype`` if given, and agree within
+    a relative error (eq-rel-error) of ``tol``, which the report states.
+    A wrong number is reported as too large or too small; the expected
+    value is shown only with ``reveal=True``, so a pen-and-paper answer
+    is not given away. Prints a report and returns a :class:`CheckResult`.
     """
-    _callable(answer, "answer")
-    name = _name(answer, name)
+    if callable(answer):
+        name = _name(answer, name)
+        get = answer
+    else:
+        name = _name(answer, "your answer" if name is None else name)
+
+        def get():
+            return answer
     tol = _positive(tol, "tol")
-    want = np.asarray(expected, dtype=np.float64)
+    try:
+        want = np.asarray(expected, dtype=np.float64)
+    except (TypeError, ValueError) as err:
+        raise TypeError(f"expected must be a number or an array of "
+                        f"numbers; got {type(expected).__name__}") from err
     if not np.all(np.isfinite(want)):
         raise ValueError("expected must be finite")
 
     def run():
-        _compare(_call(answer, [], name), want, f"{name}'s result", tol,
-                 dtype)
+        got = _call(get, [], name)
+        if isinstance(got, (bool, np.bool_)):
+            raise _Stop("wrong", f"{name} returned a bool; expected a "
+                        "number.")
+        _compare(got, want, f"{name}'s result", tol, dtype, reveal)
 
     return _report(name, run, f"It equals the expected value (relative "
                    f"error below {tol:.0e}).")
 
 
-def _label(name: str, i: int, count: int, xs) -> str:
-    if count == 1:
-        return f"{name}'s gradient"
-    return f"{name}'s gradient for input {i + 1} (shape {xs[i].shape})"
+def _input_names(answer, other, count: int, skip: int) -> list[str]:
+    """The names of the inputs: the parameters of the reader's ``answer``
+    (after the first ``skip``), else those of ``other`` (the forward
+    pass), else "input 1", "input 2", ..."""
+    return (_params(answer, count, skip) or _params(other, count)
+            or [f"input {k + 1}" for k in range(count)])
+
+
+def _label(names, i: int) -> str:
+    """How a report names the gradient for input ``i``: dW for W."""
+    name = names[i]
+    return f"the gradient for {name}" if " " in name else f"d{name}"

@@ -32,6 +32,7 @@ import argparse
 import ast
 import re
 import sys
+import textwrap
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -147,22 +148,189 @@ def _blocks(text: str):
     return out
 
 
-def _plain(text: str) -> str:
-    """MyST-only syntax made readable in a plain Jupyter notebook."""
+@dataclass
+class Equation:
+    """A labelled display equation of the book."""
+    latex: str
+    number: int       # its number in the book (math_numfig, book-wide)
+    chapter: str      # the page's stem, e.g. 04_delta_rule
+    title: str        # the page's title
+
+
+@dataclass
+class BookIndex:
+    """What a reference in an edition can point to, over the whole book."""
+    equations: dict = field(default_factory=dict)   # label -> Equation
+    exercises: dict = field(default_factory=dict)   # label -> number
+    titles: dict = field(default_factory=dict)      # label -> heading
+
+
+def _equations(text: str):
+    """(label, LaTeX) of each labelled ``$$ ... $$ (label)`` display, in
+    page order: the order Sphinx numbers them in (unlabelled displays get
+    no number). Displays in code fences do not count."""
+    out, body, fence = [], None, None
+    for line in text.split("\n"):
+        s = line.strip()
+        f = re.match(r"^(`{3,}|~{3,})", s)
+        if body is None and f and fence is None and "{" in s \
+                and "{code-cell}" in s:
+            fence = f.group(1)
+            continue
+        if fence is not None:
+            if s == fence:
+                fence = None
+            continue
+        if body is None:
+            if s.startswith("$$"):
+                rest = s[2:]
+                if "$$" in rest:  # one line: $$ x $$ (label)
+                    inner, _, tail = rest.partition("$$")
+                    lab = re.fullmatch(r"\s*\(([\w:.-]+)\)\s*", tail)
+                    if lab:
+                        out.append((lab.group(1), inner.strip()))
+                else:
+                    body = [rest] if rest.strip() else []
+            continue
+        if s.startswith("$$") or s.endswith("$$"):
+            head, _, tail = s.partition("$$")
+            if head:
+                body.append(head)
+            lab = re.fullmatch(r"\s*\(([\w:.-]+)\)\s*", tail)
+            if lab:
+                out.append((lab.group(1), "\n".join(body).strip()))
+            body = None
+        else:
+            body.append(line.rstrip())
+    return out
+
+
+def _targets(text: str) -> dict:
+    """label -> heading text of each ``(label)=`` right above a heading."""
+    out = {}
+    for m in re.finditer(r"^\(([\w:.-]+)\)=[ \t]*\n(#{1,6})[ \t]+(.+?)"
+                         r"[ \t]*$", text, re.M):
+        out[m.group(1)] = m.group(3)
+    return out
+
+
+def book_index(root: Path = ROOT, extra=()) -> BookIndex:
+    """The labels of every page in the toc of ``root`` (and of the
+    chapters ``extra``): equations with their numbers, exercises with
+    theirs, chapter and section titles.
+
+    The book's toctree is not numbered, so Sphinx numbers labelled
+    equations (math_numfig) through the whole book in toc order, root
+    first, as sphinx-exercise numbers exercises; a chapter outside the
+    toc numbers its own from 1.
+    """
+    root = Path(root)
+    index = BookIndex()
+    try:
+        names = toc_names(root)
+        toc = toc_chapters(root)
+    except (OSError, KeyError, TypeError, yaml.YAMLError):
+        names, toc = [], []
+    pages = []
+    for name in names:
+        path = root / (name if name.endswith(".md") else f"{name}.md")
+        if path.is_file():
+            pages.append(path)
+    first = first_numbers(toc)
+    known = {p.resolve() for p in pages}
+    outside = [Path(p) for p in extra if Path(p).resolve() not in known]
+    counted = 0
+    for path in pages + outside:
+        text = Path(path).read_text()
+        titles = _targets(text)
+        h1 = re.search(r"^#[ \t]+(.+?)[ \t]*$", text, re.M)
+        title = h1.group(1) if h1 else Path(path).stem
+        index.titles.update(titles)
+        if path in outside:
+            counted = 0
+        for label, latex in _equations(text):
+            counted += 1
+            index.equations[label] = Equation(latex, counted,
+                                              Path(path).stem, title)
+        n = first.get(Path(path).resolve(), 1)
+        for ex_label in _exercise_labels(text):
+            if ex_label:
+                index.exercises[ex_label] = n
+            n += 1
+    return index
+
+
+def _exercise_labels(text: str) -> list:
+    """The label (or None) of each ``{exercise}`` of a chapter, in order."""
+    labels, lines = [], text.split("\n")
+    for k, line in enumerate(lines):
+        m = FENCE.match(line)
+        if m and m.group("name") in ("exercise", "exercise-start"):
+            label = None
+            for opt in lines[k + 1:]:
+                o = OPTION.match(opt)
+                if not o:
+                    break
+                if o.group("key") == "label":
+                    label = o.group("value").strip()
+            labels.append(label)
+    return labels
+
+
+def _plain(text: str, index: BookIndex | None = None,
+           chapter: str | None = None) -> str:
+    """MyST-only syntax made readable in a plain Jupyter notebook.
+
+    With the book's ``index``, ``{eq}`label``` prints as the book does,
+    "Eq. N" (plus the chapter's title when the equation is on another
+    page), and the equation itself follows the paragraph as a display;
+    a reference to an exercise prints "Exercise N", one to a chapter or
+    section its title.
+    """
+    index = index or BookIndex()
+    shown = []
+
     def role(m):
         name, body = m.group("role"), m.group("text")
         target = re.fullmatch(r"(.*?)\s*<(.+)>", body)
-        if name in ("ref", "numref", "doc") and target:
-            return target.group(1)
+        label = target.group(2) if target else body
         if name == "eq":
-            return f"({body})"
+            eq = index.equations.get(label)
+            if eq is None:
+                return f"({body})"
+            if label not in shown:
+                shown.append(label)
+            where = "" if eq.chapter == chapter \
+                else f" of the chapter *{_plain(eq.title)}*"
+            return f"Eq. {eq.number}{where}"
+        if name in ("ref", "numref", "doc"):
+            if label in index.exercises:
+                number = index.exercises[label]
+                if target and name == "ref":
+                    return target.group(1)
+                if target:
+                    return target.group(1).replace(
+                        "%s", str(number)).replace("{number}", str(number))
+                return f"Exercise {number}"
+            if target:
+                return target.group(1).replace("%s", "").strip()
+            if label in index.titles:
+                return f"*{_plain(index.titles[label])}*"
         if name == "cite":
             return f"[{body}]"
         return f"`{body}`"
 
     text = TARGET.sub("", text)
     text = EQ_LABEL.sub(r"\1", text)
-    return ROLE.sub(role, text)
+    out = []
+    for para in re.split(r"\n[ \t]*\n", text):
+        shown.clear()
+        para = ROLE.sub(role, para)
+        out.append(para)
+        for label in shown:
+            eq = index.equations[label]
+            out.append(f"$$\n{eq.latex}\n\\tag{{{eq.number}}}\n$$")
+    return "\n\n".join(out)
 
 
 def _section(cells):
@@ -335,24 +503,49 @@ def first_numbers(paths) -> dict[Path, int]:
     return first
 
 
+def _root_of(path: Path) -> Path:
+    """The nearest folder above ``path`` with a ``_toc.yml``."""
+    for parent in Path(path).resolve().parents:
+        if (parent / "_toc.yml").is_file():
+            return parent
+    return Path(path).resolve().parent
+
+
 def build_editions(path: Path, name: str | None = None,
-                   first: int = 1) -> Editions | None:
+                   first: int | None = None,
+                   index: BookIndex | None = None) -> Editions | None:
     """The teacher and student notebooks of the chapter at ``path``.
 
-    Its exercises are numbered from ``first`` (see :func:`first_numbers`).
+    Its exercises are numbered from ``first`` (see :func:`first_numbers`;
+    default: the chapter's place in its book's toc, or 1);
+    references resolve with ``index`` (default: :func:`book_index` of the
+    book the chapter belongs to).
     None when the chapter has no ``{exercise}`` directive yet. Raises
     ConventionError (with the chapter's name) when the section breaks the
     convention.
     """
     path = Path(path)
     name = name or path.name
+    if first is None:
+        try:
+            toc = toc_chapters(_root_of(path))
+        except (OSError, KeyError, TypeError, yaml.YAMLError):
+            toc = []
+        first = first_numbers(toc).get(path.resolve(), 1)
+    if index is None:
+        index = book_index(_root_of(path), extra=[path])
+    local = {label: first + k for k, label in
+             enumerate(_exercise_labels(path.read_text())) if label}
+    index = BookIndex(index.equations, {**index.exercises, **local},
+                      index.titles)
     try:
-        return _build(path, name, first)
+        return _build(path, name, first, index)
     except ConventionError as err:
         raise ConventionError(f"{name}: {err}") from None
 
 
-def _build(path: Path, name: str, first: int) -> Editions | None:
+def _build(path: Path, name: str, first: int,
+           index: BookIndex) -> Editions | None:
     nb = jupytext.read(path)
     cells = nb.cells
     section = _section(cells)
@@ -380,16 +573,25 @@ def _build(path: Path, name: str, first: int) -> Editions | None:
         src = path.resolve().relative_to(ROOT).as_posix()
     except ValueError:  # a chapter outside this repository
         src = path.name
+    last = first + count_exercises(path) - 1
+    page = src[:-3] if src.endswith(".md") else src
+    numbering = (
+        f"\n\nThe exercise numbers ({first}"
+        + (f" to {last}" if last > first else "")
+        + ") are the book's: exercises, like equations, are numbered "
+        f"through the whole book, so Exercise {first} here is Exercise "
+        f"{first} on the chapter's page, `{page}` "
+        f"([{_plain(title)}](../../html/{page}.html) in the built book).")
     heads = {
         "teacher": f"# Exercises: {title}\n\n*Teacher edition*, solutions in "
                    f"place. Written by `tools/make_exercises.py` from "
                    f"`{src}`; edit the chapter, not this notebook. Run all "
-                   "cells: every check should print *correct*.",
+                   "cells: every check should print *correct*." + numbering,
         "student": f"# Exercises: {title}\n\nRun the cells from the top. "
                    "Where a cell raises `NotImplementedError`, replace that "
                    "line with your answer, run the cell, then run the "
                    "check below it: it says what is wrong, or that your "
-                   "answer is correct.",
+                   "answer is correct." + numbering,
     }
     ed = {k: [nbformat.v4.new_markdown_cell(h)] for k, h in heads.items()}
     for cell in [setup] + needed:
@@ -416,7 +618,7 @@ def _build(path: Path, name: str, first: int) -> Editions | None:
                     runs.append((prose, [text.strip("\n")]))
             for prose, texts in runs:
                 cell = nbformat.v4.new_markdown_cell(
-                    _plain("\n\n".join(texts)))
+                    _plain("\n\n".join(texts), index, path.stem))
                 if prose:
                     _nbgrader(cell, "answer", grade_id("answer", prose))
                 ed[k].append(cell)
@@ -514,9 +716,85 @@ def _build(path: Path, name: str, first: int) -> Editions | None:
     if result.exercises != count_exercises(path):
         raise ConventionError("an {exercise} outside the ## Exercises "
                               "section")
+    used = "\n".join(c.source for c in ed["teacher"][2:]
+                     if c.cell_type == "code")
+    for k in ed:
+        ed[k][1] = _code(prune_setup(setup.source, used), ["setup"])
     result.teacher, result.student = (_notebook(ed["teacher"], nb),
                                       _notebook(ed["student"], nb))
     return result
+
+
+GLUE_STUB = ('def glue(name, value, display=True):\n'
+             '    """A stand-in for the book\'s glue: nothing to do here."""')
+
+
+def prune_setup(source: str, used: str) -> str:
+    """The setup cell ``source`` with only the imports that the rest of
+    the setup cell or the code ``used`` (the edition's other cells) needs.
+
+    ``from myst_nb import glue`` becomes a no-op ``glue`` when a cell
+    calls it, so an edition needs neither myst_nb nor what only the
+    chapter's body imports (sklearn, scipy, ...).
+    """
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:
+        return source
+    lines = source.split("\n")
+    spans, rest = [], []
+    for node in tree.body:
+        span = (node.lineno - 1, node.end_lineno)
+        (spans if isinstance(node, (ast.Import, ast.ImportFrom))
+         else rest).append((span, node))
+    code = "\n".join("\n".join(lines[a:b]) for (a, b), _ in rest)
+    code += "\n" + used
+    names = set(re.findall(r"[A-Za-z_]\w*", code))
+    out, k, stub_glue, last = [], 0, False, 0
+    for (a, b), node in spans:
+        out += lines[k:a]
+        k = b
+        keep = []
+        for alias in node.names:
+            bound = alias.asname or alias.name.split(".")[0]
+            if bound in names:
+                keep.append(alias)
+        if isinstance(node, ast.ImportFrom) and node.module == "myst_nb":
+            stub_glue |= any(a.name == "glue" for a in keep)
+            keep = []
+        if not keep:  # and the blank line after it, if it opened a group
+            if k < len(lines) and not lines[k].strip() and (
+                    not out or not out[-1].strip()
+                    or out[-1].lstrip().startswith("#")):
+                k += 1
+            continue
+        last = len(out) + 1
+        if len(keep) == len(node.names):
+            out += lines[a:b]
+            continue
+        out.append(_import_line(node, keep))
+    if stub_glue:  # after the last import
+        while last < len(out) and out[last].startswith((" ", ")")):
+            last += 1
+        out[last:last] = ["", "", GLUE_STUB, "", ""]
+    out += lines[k:]
+    text = "\n".join(out)
+    return re.sub(r"\n{3,}", "\n\n", text).strip("\n")
+
+
+def _import_line(node, aliases) -> str:
+    """An import statement of ``aliases`` only, within 79 columns."""
+    parts = [a.name + (f" as {a.asname}" if a.asname else "")
+             for a in aliases]
+    if isinstance(node, ast.Import):
+        return "\n".join(f"import {p}" for p in parts)
+    head = f"from {'.' * node.level}{node.module or ''} import "
+    line = head + ", ".join(parts)
+    if len(line) <= 79:
+        return line
+    body = textwrap.fill(", ".join(parts), 79 - 4,
+                         break_on_hyphens=False, break_long_words=False)
+    return head + "(\n" + textwrap.indent(body, "    ") + ")"
 
 
 def _notebook(cells, source_nb) -> nbformat.NotebookNode:
@@ -551,6 +829,7 @@ def write_editions(root: Path = ROOT, out: Path | None = None,
     toc = toc_chapters(root)
     paths = [Path(p) for p in chapters] if chapters else toc
     first = first_numbers(toc)
+    index = book_index(root, extra=paths)
     for kind in ("teacher", "student"):
         (out / kind).mkdir(parents=True, exist_ok=True)
         if not chapters:
@@ -558,7 +837,8 @@ def write_editions(root: Path = ROOT, out: Path | None = None,
                 old.unlink()
     done, skipped = [], []
     for path in paths:
-        editions = build_editions(path, first=first.get(path.resolve(), 1))
+        editions = build_editions(path, first=first.get(path.resolve(), 1),
+                                  index=index)
         if editions is None:
             skipped.append(path.stem)
             continue
