@@ -307,3 +307,44 @@ def test_the_pdf_build_executed_no_notebook_after_the_html_build(ed):
         pytest.skip("the HTML was built after the PDF")
     log = ed.sphinx_log.read_text(errors="replace")
     assert "Executing notebook" not in log and "Executed notebook" not in log
+
+
+def toc_parts() -> list[str]:
+    import yaml
+
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
+    return [part["caption"] for part in toc.get("parts", []) if part.get("caption")]
+
+
+@edition
+def test_a_part_page_names_its_part_once(ed):
+    """A part's caption already says "Part I: …" (第一部分：…): the page
+    prints no "Part I" line above it."""
+    names = toc_parts() if ed.name == "en" else zh_part_titles()
+    pages = pdf_text(ed).split("\f")
+    for name in names:
+        # the part's page: its name and the page number, nothing else
+        page = next((p for p in pages if no_space(name) in no_space(p)
+                     and len(no_space(p)) < len(no_space(name)) + 30), None)
+        assert page is not None, f"no page for the part {name!r}"
+        assert no_space(page).startswith(no_space(name)), (
+            f"the part page starts {page.strip()[:40]!r}, not {name!r}")
+
+
+def test_the_chinese_chapter_heads_and_title_page():
+    text = pdf_text(EDITIONS["zh"])
+    # a chapter head: a page that starts with 第 N 章, for every chapter
+    heads = [int(m.group(1)) for page in text.split("\f")
+             if (m := re.match(r"\s*第\s*(\d+)\s*章", page))]
+    numbered = [f for f in toc_files() if re.match(r"\d\d_", f.name)]
+    assert heads[:len(numbered)] == list(range(1, len(numbered) + 1)), heads
+    # the title page: the Chinese subtitle on a line of its own
+    main, sub = editions.split_title(editions.translated_title(
+        editions.configs()["en"]["title"]))
+    assert sub, "the Chinese title has no subtitle in （）"
+    first = [line.strip() for line in text.split("\f")[0].splitlines()
+             if line.strip()]
+    assert main in first and sub in first, first[:4]
+    assert editions.split_title("Backprop, executed（可执行的反向传播）") == (
+        "Backprop, executed", "可执行的反向传播")
+    assert editions.split_title("No subtitle") == ("No subtitle", "")

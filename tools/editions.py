@@ -77,7 +77,8 @@ def configs() -> dict[str, dict]:
             documents["targetname"] = "backprop-executed-zh.tex"
             documents["title"] = translated_title(base.get("title", ""))
             elements = c["sphinx"]["config"].setdefault("latex_elements", {})
-            elements["preamble"] = zh_preamble(elements.get("preamble", ""))
+            elements["preamble"] = zh_preamble(elements.get("preamble", ""),
+                                               documents["title"])
         out[name] = c
     return out
 
@@ -93,15 +94,31 @@ def translated_title(title: str, doc: str = "book/intro") -> str:
     return title
 
 
-def zh_preamble(preamble: str) -> str:
+def split_title(title: str) -> tuple[str, str]:
+    """("Backprop, executed", "可执行的反向传播") from the Chinese title
+    "Backprop, executed（可执行的反向传播）"; (title, "") otherwise."""
+    m = re.fullmatch(r"(.+?)\s*（(.+)）", title)
+    return (m.group(1), m.group(2)) if m else (title, "")
+
+
+def latex_escape(text: str) -> str:
+    """``text`` for LaTeX: its special characters escaped."""
+    special = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$",
+               "#": r"\#", "_": r"\_", "{": r"\{", "}": r"\}",
+               "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
+    return "".join(special.get(ch, ch) for ch in text)
+
+
+def zh_preamble(preamble: str, title: str = "") -> str:
     """The LaTeX preamble of the Chinese PDF from the English one. Sphinx
     loads xeCJK itself for zh_CN; the English edition's Noto CJK fonts stay,
     but not its rule that sets quotes, dashes and the ellipsis as Latin
     characters: in Chinese text they are full width. Babel runs in English
     for Chinese (Sphinx has no Chinese babel), and sphinx-jupyterbook-latex
     names the table of contents "Contents": the names in Chinese, set at
-    the beginning of the document, after babel's. A part's heading prints
-    its Chinese name alone (the name itself says 第一部分)."""
+    the beginning of the document, after babel's. A chapter's head says
+    第 N 章, and the title page sets a Chinese subtitle ("X（Y）") on a line
+    of its own (it broke before its last character)."""
     keep = [line for line in preamble.splitlines()
             if not line.lstrip().startswith(("\\usepackage{xeCJK}",
                                              "\\xeCJKDeclareCharClass"))
@@ -111,14 +128,22 @@ def zh_preamble(preamble: str) -> str:
         "\\AtBeginDocument{\\renewcommand{\\contentsname}{目录}%",
         "  \\renewcommand{\\chaptername}{}\\renewcommand{\\bibname}{参考文献}%",
         "  \\renewcommand{\\indexname}{索引}}",
-        "% a part's Chinese name says 第一部分: no English \"Part I\" line above it",
-        "\\usepackage{etoolbox}",
-        # hyperref and nameref wrap the class's \@part: patch whichever holds it
-        "\\makeatletter\\AtBeginDocument{%",
-        *(f"  \\patchcmd{{\\{m}}}{{\\partname\\nobreakspace\\thepart}}{{}}{{}}{{}}%"
-          for m in ("@part", "NR@part", "H@old@part")),
-        "}\\makeatother",
+        "% a chapter's head says 第 N 章 (fncychap's Sonny style, which Sphinx",
+        "% loads, prints the chapter name, then the number)",
+        "\\makeatletter\\@ifpackageloaded{fncychap}{\\renewcommand{\\DOCH}{%",
+        "  \\raggedleft\\CNV\\FmN{第}\\,\\CNoV\\thechapter\\,\\CNV\\FmN{章}%",
+        "  \\par\\nobreak\\vskip 40\\p@}}{}\\makeatother",
     ]
+    main, sub = split_title(title)
+    if sub:
+        keep += [
+            "% the title page (only: the running heads keep the one-line"
+            " title) sets the Chinese subtitle on a line of its own",
+            "\\makeatletter\\pretocmd{\\sphinxmaketitle}{\\let\\bpx@title\\@title"
+            "\\def\\@title{" + latex_escape(main) + "\\\\[0.3em]{\\LARGE "
+            + latex_escape(sub) + "}}}{}{}%",
+            "\\apptocmd{\\sphinxmaketitle}{\\let\\@title\\bpx@title}{}{}\\makeatother",
+        ]
     return "\n".join(keep) + "\n"
 
 
