@@ -281,6 +281,28 @@ def test_code_listings_stay_on_the_page(ed):
     assert not wide, f"code listings run off the page: {wide[:10]}"
 
 
+def wide_lines(log: str, limit: float = MAX_CODE_OVERFULL_PT) -> list[str]:
+    """Every overfull line wider than ``limit`` points: prose, table cells,
+    code."""
+    return [f"{m.group('pt')}pt at TeX line {m.group('a') or m.group('c')}"
+            for m in OVERFULL.finditer(log) if float(m.group("pt")) > limit]
+
+
+def test_the_overflow_check_sees_a_wide_table_cell():
+    log = ("Overfull \\hbox (14.86pt too wide) in paragraph at lines 500--500\n"
+           "Overfull \\hbox (1.5pt too wide) in paragraph at lines 9--9\n")
+    assert wide_lines(log) == ["14.86pt at TeX line 500"]
+
+
+@edition
+def test_no_line_runs_into_the_margin(ed):
+    """Not only code: a narrow table column (the intro's notation table had
+    'pre-activation' 14.9 pt into the next column) is given widths with
+    {tabularcolumns}."""
+    wide = wide_lines(ed.log.read_text(errors="replace"))
+    assert not wide, f"lines run into the margin: {wide[:10]}"
+
+
 @edition
 def test_every_html_page_links_the_pdf(ed):
     if not (ed.html / "index.html").is_file():
