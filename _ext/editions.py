@@ -25,7 +25,8 @@ This extension does two things for both editions:
 - The few words inside formulas (``\\text{…}``) are translated by one table,
   ``locale/<lang>/math_text.yml``.
 - In the Chinese edition a glued figure ``key`` is replaced by ``key-zh``
-  where the chapter glued such a variant, its words set in Chinese. The Chinese edition lives in ``zh/``
+  where the chapter glued such a variant, its words set in Chinese, and its
+  alt text comes from ``locale/<lang>/figure_alt.yml``. The Chinese edition lives in ``zh/``
   under the English one, with the same page paths.
 """
 
@@ -329,6 +330,18 @@ def add_switch(app, config) -> None:
     config.html_theme_options = opts
 
 
+@functools.lru_cache(maxsize=None)
+def figure_alts(root: Path, lang: str) -> dict[str, dict[str, str]]:
+    """``locale/<lang>/figure_alt.yml``: per figure name, the English alt
+    text (``en``) and its translation (``zh``)."""
+    import yaml
+
+    path = root / "locale" / lang / "figure_alt.yml"
+    if not path.is_file():
+        return {}
+    return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+
+
 def use_chinese_figures() -> None:
     """In the Chinese edition, ``{glue:figure} key`` shows ``key-zh`` when the
     chapter glued one (``backprop.plotting.translated``: the same figure with
@@ -341,7 +354,8 @@ def use_chinese_figures() -> None:
     run = PasteFigureDirective.run
 
     def run_in_edition(self):
-        lang = self.state.document.settings.env.config.language or "en"
+        env = self.state.document.settings.env
+        lang = env.config.language or "en"
         if lang != "en" and self.arguments:
             variant = f"{self.arguments[0]}-zh"
             try:
@@ -350,6 +364,12 @@ def use_chinese_figures() -> None:
                 pass
             else:
                 self.arguments[0] = variant
+            # the alt text in the edition's language, while it translates
+            # the current English one
+            entry = figure_alts(Path(env.srcdir), lang).get(
+                self.options.get("name"))
+            if entry and entry.get("en") == self.options.get("alt"):
+                self.options["alt"] = entry["zh"]
         return run(self)
 
     PasteFigureDirective.run = run_in_edition

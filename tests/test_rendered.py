@@ -279,6 +279,54 @@ def test_chinese_lists_of_references_use_the_enumeration_comma():
     assert len(zh) == len(en) and set(zh) == {"、"}
 
 
+GLUE_FIGURE = re.compile(r"```\{glue:figure\}[^\n]*\n((?::[a-z]+:[^\n]*\n)+)")
+
+
+def figure_alts(source: Path) -> dict[str, str]:
+    """{figure name: its :alt: text} of a chapter's {glue:figure}s."""
+    out = {}
+    for m in GLUE_FIGURE.finditer(source.read_text(encoding="utf-8")):
+        opts = dict(re.findall(r"^:([a-z]+): ?(.*)$", m.group(1), re.M))
+        if "alt" in opts:
+            out[opts["name"]] = opts["alt"]
+    return out
+
+
+@pytest.mark.parametrize("source", notebook_files(), ids=lambda p: p.name)
+def test_chinese_pages_describe_figures_in_chinese(source):
+    """Every figure's alt text has a Chinese translation of its current
+    English (locale/zh_CN/figure_alt.yml), and the Chinese page uses it."""
+    import html as _html
+
+    import yaml
+
+    table = yaml.safe_load((ROOT / "locale" / "zh_CN" / "figure_alt.yml")
+                           .read_text(encoding="utf-8"))
+    docname = source.relative_to(ROOT).with_suffix("").as_posix()
+    pages = {ed: (HTML / ed / f"{docname}.html").read_text(encoding="utf-8")
+             for ed in ("", ZH)}
+    for name, alt in figure_alts(source).items():
+        entry = table.get(name)
+        assert entry, f"{name}: no Chinese alt text in figure_alt.yml"
+        assert entry["en"] == alt, (
+            f"{name}: the English alt text changed; translate it again")
+        assert len(re.findall(r"[\u4e00-\u9fff]", entry["zh"])) > 10
+        for ed, want in (("", alt), (ZH, entry["zh"])):
+            m = re.search(rf'id="{re.escape(name)}".*?<img[^>]*alt="([^"]*)"',
+                          pages[ed], re.S)
+            assert m, f"{ed}{docname}: no image for {name}"
+            assert _html.unescape(m.group(1)) == want, f"{ed}{docname}: {name}"
+
+
+def test_every_translated_alt_text_belongs_to_a_figure():
+    import yaml
+
+    table = yaml.safe_load((ROOT / "locale" / "zh_CN" / "figure_alt.yml")
+                           .read_text(encoding="utf-8"))
+    names = {n for s in notebook_files() for n in figure_alts(s)}
+    assert set(table) == names, sorted(set(table) ^ names)
+
+
 IMG_SRC = re.compile(r'<img[^>]+src="([^"]+)"')
 
 
