@@ -145,9 +145,9 @@ class Softmax(Activation):
 
     def forward(self, z):
         z = np.asarray(z)
-        shifted = z - z.max(axis=-1, keepdims=True)  # exp never overflows
-        e = np.exp(shifted)
-        return e / e.sum(axis=-1, keepdims=True)
+        e = np.exp(z - z.max(axis=-1, keepdims=True))  # never overflows
+        e /= e.sum(axis=-1, keepdims=True)              # in place
+        return e
 
     def derivative(self, z):
         raise TypeError(

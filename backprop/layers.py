@@ -125,7 +125,8 @@ class Dense:
             raise ValueError(f"layer input must have shape "
                              f"(N, {self.W.shape[0]}); got {X.shape}")
         self.X = X
-        self.Z = X @ self.W + self.b
+        self.Z = X @ self.W
+        self.Z += self.b         # in place: one new array, not two
         self.A = self.activation.forward(self.Z)
         return self.A
 
