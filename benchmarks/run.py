@@ -70,6 +70,7 @@ for _var in THREAD_VARS:
 
 import json  # noqa: E402
 import platform  # noqa: E402
+import re  # noqa: E402
 import statistics  # noqa: E402
 import time  # noqa: E402
 import warnings  # noqa: E402
@@ -660,6 +661,11 @@ def environment():
         "python": platform.python_version(),
         "machine": f"{platform.machine()}, {os.cpu_count()} logical CPUs",
         "numpy": np.__version__,
+        # the SIMD extensions NumPy dispatches to (with AVX-512 or not) and
+        # the variables that restrict them (NumPy's, OpenBLAS's)
+        "numpy_simd": numpy_simd(),
+        "cpu_restrictions": {k: os.environ[k] for k in (
+            "NPY_DISABLE_CPU_FEATURES", "OPENBLAS_CORETYPE") if k in os.environ},
         "sklearn": sklearn.__version__,
         "torch": None if torch is None else torch.__version__,
         "backprop": backprop.__version__,
@@ -668,6 +674,25 @@ def environment():
                   "only; one warm-up round, then rounds in alternation; "
                   "ratios pair by pair per round",
     }
+
+
+def numpy_simd() -> dict:
+    """NumPy's SIMD baseline and the dispatch targets in use ("found", as
+    ``np.show_runtime`` reports them: without those the CPU lacks or
+    NPY_DISABLE_CPU_FEATURES rules out)."""
+    import contextlib
+    import io
+
+    try:
+        from numpy._core._multiarray_umath import __cpu_baseline__
+    except ImportError:                  # another NumPy layout
+        return {}
+    buf = io.StringIO()
+    with contextlib.redirect_stdout(buf):
+        np.show_runtime()
+    found = re.search(r"'found': \[([^\]]*)\]", buf.getvalue())
+    return {"baseline": list(__cpu_baseline__),
+            "found": re.findall(r"'([^']+)'", found.group(1)) if found else []}
 
 
 def fmt_ratio(v) -> str:
