@@ -452,9 +452,12 @@ def _cause(got, want) -> str:
     if ww > 0:
         c = float(np.vdot(got, want)) / ww
         if c != 0 and relative_error(got, c * want) < 1e-6:
+            if abs(c - 1) < 1e-3:
+                return ("Close, but outside the tolerance: a small term "
+                        "(such as eps) in a different place?")
             if abs(c - round(c)) < 1e-6 and round(c) > 1:
                 return (f"Your result is {round(c)} times the right one: a "
-                        f"missing 1/{round(c)} (a mean, not a sum)?")
+                        f"missing division by {round(c)}?")
             if abs(1 / c - round(1 / c)) < 1e-6 and round(1 / c) > 1:
                 return (f"Your result is 1/{round(1 / c)} of the right one: "
                         "an extra division?")

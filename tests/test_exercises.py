@@ -311,7 +311,7 @@ def test_check_gradient(capsys):
     r, out = quiet(capsys, ex.check_gradient, mse, mse_grad_sum,
                    [(5, 2), (5, 2)], wrt=0)
     assert not r and r.status == "wrong"
-    assert "5 times the right one" in out and "missing 1/5" in out
+    assert "5 times the right one" in out and "missing division by 5" in out
     assert "at [" in out and "expected" in out  # which entries, how much
 
 
@@ -762,3 +762,27 @@ def test_chapter_17_checks_its_numeric_answers():
                for c in teacher)
     assert any("assert not exercises.check_value(dense_weights_wrong" in c
                for c in teacher)
+
+
+def test_a_nearly_right_answer_gets_no_factor_hint():
+    """An answer a hair off (eps inside the square root of Adam, say) is
+    not "1 times the right one": the report says it is close."""
+    want = np.linspace(1.0, 2.0, 6)
+    hint = ex._cause(want * (1 + 1e-8), want)
+    assert "Close, but outside the tolerance" in hint and "times" not in hint
+
+
+def test_the_student_edition_has_a_cell_for_each_written_answer(tmp_path):
+    """Where the teacher edition has a solution, the student edition has a
+    markdown cell to answer in, of its own."""
+    import nbformat
+
+    subprocess.run([sys.executable, str(ROOT / "tools" / "make_exercises.py"),
+                    "--out", str(tmp_path)], check=True, capture_output=True)
+    nb = nbformat.read(tmp_path / "student" / "04_delta_rule.ipynb", 4)
+    answers = [c.source for c in nb.cells if c.cell_type == "markdown"
+               and c.source.startswith("**Your answer to Exercise")]
+    heads = [c for c in nb.cells if c.cell_type == "markdown"
+             and c.source.startswith("### Exercise")]
+    assert len(answers) == len(heads) == 6
+    assert "Your answer" in nb.cells[0].source

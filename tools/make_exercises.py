@@ -48,6 +48,11 @@ TAG_CHECK = "exercise-check"
 TAG_TEACHER = "exercise-teacher"
 BEGIN, END = "### BEGIN SOLUTION", "### END SOLUTION"
 STUB = 'raise NotImplementedError("Exercise {n}: write your answer here")'
+#: the student edition's cell for an answer in words or formulas, where the
+#: teacher edition has the solution (the code, if any, follows in its stub)
+ANSWER = ("**Your answer to Exercise {n}.** *Write your reasoning and result "
+          "here (double-click to edit); a coding part goes in the code cell "
+          "below, if there is one.*")
 
 #: the opening line of a directive fence: ``` or ::: (3 or more)
 FENCE = re.compile(r"^(?P<fence>`{3,}|:{3,})\{(?P<name>[\w:-]+)\}[ \t]*"
@@ -588,10 +593,11 @@ def _build(path: Path, name: str, first: int,
                    f"`{src}`; edit the chapter, not this notebook. Run all "
                    "cells: every check should print *correct*." + numbering,
         "student": f"# Exercises: {title}\n\nRun the cells from the top. "
-                   "Where a cell raises `NotImplementedError`, replace that "
-                   "line with your answer, run the cell, then run the "
-                   "check below it: it says what is wrong, or that your "
-                   "answer is correct." + numbering,
+                   "Write answers in words or formulas in the cells marked "
+                   "*Your answer*. In a code cell, replace the line "
+                   "`raise NotImplementedError(...)` with your code, run "
+                   "the cell, then run the check below it: it says what is "
+                   "wrong, or that your answer is correct." + numbering,
     }
     ed = {k: [nbformat.v4.new_markdown_cell(h)] for k, h in heads.items()}
     for cell in [setup] + needed:
@@ -619,7 +625,7 @@ def _build(path: Path, name: str, first: int,
             for prose, texts in runs:
                 cell = nbformat.v4.new_markdown_cell(
                     _plain("\n\n".join(texts), index, path.stem))
-                if prose:
+                if prose and prose != "answer":   # a cell of its own
                     _nbgrader(cell, "answer", grade_id("answer", prose))
                 ed[k].append(cell)
             md[k] = []
@@ -667,6 +673,7 @@ def _build(path: Path, name: str, first: int,
                     md["teacher"] += [
                         (f"**Solution to Exercise {current}.**", 0),
                         (d["body"], current)]
+                    md["student"].append((ANSWER.format(n=current), "answer"))
                 elif d["name"] == "solution-start":
                     if gated is not None:
                         raise ConventionError("{solution-start} twice")
@@ -674,6 +681,7 @@ def _build(path: Path, name: str, first: int,
                     md["teacher"] += [
                         (f"**Solution to Exercise {current}.**", 0),
                         (d["body"], current)]
+                    md["student"].append((ANSWER.format(n=current), "answer"))
                 elif d["name"] == "solution-end":
                     if gated is None:
                         raise ConventionError("{solution-end} without "
