@@ -327,24 +327,12 @@ _CHUNK = 65536
 
 
 def _adam_step_flat(opt: Adam, grads) -> None:
-    flat = opt._flat
     if not _flat_update_applies(opt):
         return opt.step(grads)
     # all gradients in one flat array: the network's own (MLP writes them
     # end to end), or a copy
-    g_all, chunks = flat.gradient(grads)
-    # g.g is finite exactly when every entry is (unless a square overflows):
-    # a NaN or inf sends the gradients to step(), which refuses them
-    if not math.isfinite(np.dot(g_all, g_all)):
-        return opt.step(grads)
-    opt.t += 1
-    _adam_moments_and_step(opt, chunks)
-    if flat.p is not None and all(map(operator.is_, opt.params,
-                                      flat.params)):
-        flat.p -= flat.step               # every w at once (see MLP)
-        return
-    for p, step in zip(opt.params, flat.step_views):
-        p -= step                         # w <- w - lr m_hat / (...)
+    g_all, chunks = opt._flat.gradient(grads)
+    _adam_apply(opt, grads, g_all, chunks, _params_in_one_array(opt))
 
 
 def _flat_update_applies(opt: Adam) -> bool:
@@ -356,28 +344,45 @@ def _flat_update_applies(opt: Adam) -> bool:
             and opt._flat.owns(opt.m, opt.v))
 
 
+def _params_in_one_array(opt: Adam) -> bool:
+    """Whether the parameters are still the views of one flat array that
+    the flat state found (as MLP allocates them)."""
+    flat = opt._flat
+    return flat.p is not None and all(map(operator.is_, opt.params,
+                                          flat.params))
+
+
+def _adam_apply(opt: Adam, grads, g_all, chunks, in_one: bool) -> None:
+    """One Adam step from the gradients ``g_all`` (one flat array, cut into
+    ``chunks``), whose checks were done by the caller."""
+    # g.g is finite exactly when every entry is (unless a square overflows):
+    # a NaN or inf sends the gradients to step(), which refuses them
+    if not math.isfinite(np.dot(g_all, g_all)):
+        return opt.step(grads)
+    opt.t += 1
+    _adam_moments_and_step(opt, chunks)
+    flat = opt._flat
+    if in_one:
+        flat.p -= flat.step               # every w at once (see MLP)
+        return
+    for p, step in zip(opt.params, flat.step_views):
+        p -= step                         # w <- w - lr m_hat / (...)
+
+
 def _adam_updater(opt: Adam, grads):
     """:func:`_adam_step_flat` for one epoch of fit, its checks done once:
     a function of no arguments that updates the parameters from ``grads``,
     the arrays the network's backward pass refills before every call.
     Nothing between two calls (fit runs no user code) can replace m, v, the
     rule, the parameters or the gradient arrays."""
-    flat = opt._flat
     if not _flat_update_applies(opt):
         return functools.partial(opt.step, grads)
-    g_all, chunks = flat.gradient(grads)
-    if g_all is flat.g or flat.p is None or not all(
-            map(operator.is_, opt.params, flat.params)):
-        # gradients to copy, or parameters to update one by one
+    g_all, chunks = opt._flat.gradient(grads)
+    if g_all is opt._flat.g:
+        # not one flat array: each step copies them again
         return functools.partial(_adam_step_flat, opt, grads)
-
-    def update():
-        if not math.isfinite(np.dot(g_all, g_all)):
-            return opt.step(grads)        # refuses NaN or inf with a message
-        opt.t += 1
-        _adam_moments_and_step(opt, chunks)
-        flat.p -= flat.step               # every w at once (see MLP)
-    return update
+    return functools.partial(_adam_apply, opt, grads, g_all, chunks,
+                             _params_in_one_array(opt))
 
 
 def _adam_moments_and_step(opt: Adam, chunks) -> None:
