@@ -185,14 +185,19 @@ TEXT_IN_MATH = re.compile(r"\\text\{([^{}]*)\}")
 
 
 @functools.lru_cache(maxsize=None)   # read once per build, not once per page
-def math_words(root: Path, lang: str) -> dict[str, str]:
-    """The table of words inside math for ``lang`` (empty if none)."""
+def locale_table(root: Path, lang: str, name: str) -> dict:
+    """``locale/<lang>/<name>.yml`` (empty if there is none)."""
     import yaml
 
-    path = root / "locale" / lang / "math_text.yml"
+    path = root / "locale" / lang / f"{name}.yml"
     if not path.is_file():
         return {}
     return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+
+
+def math_words(root: Path, lang: str) -> dict[str, str]:
+    """The table of words inside math for ``lang`` (empty if none)."""
+    return locale_table(root, lang, "math_text")
 
 
 class TranslatedTocCaptions(SphinxTransform):
@@ -330,16 +335,10 @@ def add_switch(app, config) -> None:
     config.html_theme_options = opts
 
 
-@functools.lru_cache(maxsize=None)
 def figure_alts(root: Path, lang: str) -> dict[str, dict[str, str]]:
     """``locale/<lang>/figure_alt.yml``: per figure name, the English alt
     text (``en``) and its translation (``zh``)."""
-    import yaml
-
-    path = root / "locale" / lang / "figure_alt.yml"
-    if not path.is_file():
-        return {}
-    return yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    return locale_table(root, lang, "figure_alt")
 
 
 def use_chinese_figures() -> None:

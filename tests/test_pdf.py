@@ -141,13 +141,20 @@ def test_every_chapter_title_is_in_the_chinese_pdf(source):
         f"{wanted!r} is not in the Chinese PDF"
 
 
+def toc_parts() -> list[str]:
+    import yaml
+
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
+    return [part["caption"] for part in toc.get("parts", []) if part.get("caption")]
+
+
 def zh_part_titles() -> list[str]:
     """The Chinese names of the book's parts (the toc's captions): the
     translations the root document's catalog gives them."""
     import yaml
 
     toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
-    captions = [part["caption"] for part in toc.get("parts", []) if part.get("caption")]
+    captions = toc_parts()
     po = editions.CATALOGS / f"{toc['root']}.po"
     names = {m.id: m.string for m in editions.read_catalog(po) if m.id and m.string}
     missing = [c for c in captions if c not in names]
@@ -329,13 +336,6 @@ def test_the_pdf_build_executed_no_notebook_after_the_html_build(ed):
         pytest.skip("the HTML was built after the PDF")
     log = ed.sphinx_log.read_text(errors="replace")
     assert "Executing notebook" not in log and "Executed notebook" not in log
-
-
-def toc_parts() -> list[str]:
-    import yaml
-
-    toc = yaml.safe_load((ROOT / "_toc.yml").read_text(encoding="utf-8"))
-    return [part["caption"] for part in toc.get("parts", []) if part.get("caption")]
 
 
 @edition

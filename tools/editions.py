@@ -102,11 +102,11 @@ def split_title(title: str) -> tuple[str, str]:
 
 
 def latex_escape(text: str) -> str:
-    """``text`` for LaTeX: its special characters escaped."""
-    special = {"\\": r"\textbackslash{}", "&": r"\&", "%": r"\%", "$": r"\$",
-               "#": r"\#", "_": r"\_", "{": r"\{", "}": r"\}",
-               "~": r"\textasciitilde{}", "^": r"\textasciicircum{}"}
-    return "".join(special.get(ch, ch) for ch in text)
+    """``text`` for LaTeX, escaped as Sphinx escapes a title for xelatex."""
+    from sphinx.util import texescape
+
+    texescape.init()            # the builder's tables (idempotent)
+    return texescape.escape(text, "xelatex")
 
 
 def zh_preamble(preamble: str, title: str = "") -> str:
